@@ -1,0 +1,82 @@
+// The C++ API: compile an ONNX model for the host CPU and run it.
+//
+//   lathe::SessionOptions opts;
+//   opts.shapes["x"] = {1, 3, 32, 32};          // bind symbolic dims
+//   std::string err;
+//   auto s = lathe::Session::compile("model.onnx", opts, &err);
+//   if (!s) { /* err holds a one-line message */ }
+//   std::vector<lathe::Tensor> outs;
+//   if (!s->run({input}, outs, &err)) { ... }
+//
+// A Session owns the JIT-compiled code and one arena; run() is not reentrant
+// (use one Session per thread).
+#ifndef LATHE_SESSION_H
+#define LATHE_SESSION_H
+
+#include "lathe/Tensor.h"
+#include "lathe/runtime.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lathe {
+
+struct SessionOptions {
+  /// Static shapes for inputs whose ONNX shape has symbolic or unknown dims.
+  std::map<std::string, std::vector<int64_t>> shapes;
+  /// Graph optimisation level (0 = none).
+  int optLevel = 1;
+  /// Print the IR after every pass to stderr (like mlir-opt).
+  bool printIRAfterAll = false;
+};
+
+struct TensorInfo {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+
+struct CompileStats {
+  double importSeconds = 0;
+  double compileSeconds = 0; // passes + LLVM + JIT
+  uint64_t arenaBytes = 0;
+  uint64_t naiveBytes = 0;
+  uint64_t paramBytes = 0;
+};
+
+class CompiledModule; // JIT state (opaque; lives in codegen/cpu)
+
+class Session {
+public:
+  /// Compiles an ONNX model file (binary .onnx, or ONNX text syntax for
+  /// .onnxtxt/.txt). Returns null and sets *error (one line, naming the file
+  /// and, where there is one, the ONNX node) on failure.
+  static std::unique_ptr<Session> compile(const std::string &modelPath,
+                                          const SessionOptions &options,
+                                          std::string *error);
+  ~Session();
+
+  const std::vector<TensorInfo> &inputs() const { return inputs_; }
+  const std::vector<TensorInfo> &outputs() const { return outputs_; }
+  const CompileStats &stats() const { return stats_; }
+  const lathe_model_desc &descriptor() const;
+
+  /// Runs the model. `inputs` are matched by position; dtype and shape must
+  /// equal inputs()[i]. Fills `outputs` in the order of outputs().
+  bool run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs,
+           std::string *error);
+
+private:
+  Session();
+  std::string path_;
+  std::vector<TensorInfo> inputs_, outputs_;
+  CompileStats stats_;
+  std::unique_ptr<CompiledModule> module_;
+  void *arena_ = nullptr;
+};
+
+} // namespace lathe
+
+#endif // LATHE_SESSION_H
