@@ -75,7 +75,8 @@ const char *lathe_dtype_name(int32_t dtype);
 /* Number of bytes of a tensor described by `t`. */
 size_t lathe_tensor_bytes(const lathe_tensor_desc *t);
 
-/* Allocates an arena for `model` (64-byte aligned); free with lathe_arena_free. */
+/* Allocates an arena for `model` (64-byte aligned); free with lathe_arena_free.
+ * Returns NULL only on failure (a zero-byte arena is still a real block). */
 void *lathe_arena_alloc(const lathe_model_desc *model);
 void lathe_arena_free(void *arena);
 

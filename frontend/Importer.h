@@ -1,0 +1,51 @@
+// ONNX → lathe dialect. The only place that reads ONNX protobufs for the
+// compiler; everything after it sees MLIR.
+#ifndef LATHE_FRONTEND_IMPORTER_H
+#define LATHE_FRONTEND_IMPORTER_H
+
+#include "lathe/Tensor.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+class ModuleOp;
+} // namespace mlir
+
+namespace lathe {
+
+struct ImportOptions {
+  /// Static shapes for graph inputs (bind symbolic dims).
+  std::map<std::string, std::vector<int64_t>> shapes;
+};
+
+struct ValueInfo {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+
+struct ImportResult {
+  std::vector<ValueInfo> inputs, outputs;
+  uint64_t paramBytes = 0;
+  int64_t opset = 0;
+};
+
+/// Loads `path` (binary .onnx, or ONNX text syntax for .onnxtxt/.txt), checks
+/// it with libonnx's checker and shape inference, and builds `func.func @main`
+/// in a new module. On failure returns null and sets `error` to one line that
+/// names the file and, where one is involved, the ONNX node.
+mlir::ModuleOp importOnnxFile(mlir::MLIRContext &context,
+                              const std::string &path,
+                              const ImportOptions &options,
+                              ImportResult &result, std::string &error);
+
+/// ONNX op types (default domain) the importer handles, sorted.
+const std::vector<std::string> &supportedOnnxOps();
+
+} // namespace lathe
+
+#endif // LATHE_FRONTEND_IMPORTER_H

@@ -1,0 +1,116 @@
+#include "passes/LoweringUtils.h"
+
+using namespace mlir;
+
+namespace lathe {
+
+AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> inShape,
+                       ArrayRef<int64_t> outShape) {
+  SmallVector<AffineExpr> exprs;
+  size_t offset = outShape.size() - inShape.size();
+  for (size_t i = 0; i < inShape.size(); ++i) {
+    if (inShape[i] == 1 && outShape[i + offset] != 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(i + offset, ctx));
+  }
+  return AffineMap::get(outShape.size(), 0, exprs, ctx);
+}
+
+SmallVector<utils::IteratorType> iterators(unsigned parallel,
+                                           unsigned reduction) {
+  SmallVector<utils::IteratorType> its(parallel, utils::IteratorType::parallel);
+  its.append(reduction, utils::IteratorType::reduction);
+  return its;
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type) {
+  return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+}
+
+Value filledTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                   TypedAttr value) {
+  Value scalar = b.create<arith::ConstantOp>(loc, value);
+  return b.create<linalg::FillOp>(loc, scalar, emptyTensor(b, loc, type))
+      .getResult(0);
+}
+
+Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType outType,
+                       ValueRange inputs, BodyFn body) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs)
+    maps.push_back(broadcastMap(
+        ctx, cast<RankedTensorType>(in.getType()).getShape(), outType.getShape()));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx));
+  auto generic = b.create<linalg::GenericOp>(
+      loc, outType, inputs, ValueRange{emptyTensor(b, loc, outType)}, maps,
+      iterators(outType.getRank()),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value v = body(nb, nloc, args.drop_back());
+        nb.create<linalg::YieldOp>(nloc, v);
+      });
+  return generic.getResult(0);
+}
+
+Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getShape() == shape)
+    return v;
+  auto outType = RankedTensorType::get(shape, type.getElementType());
+  if (type.getRank() == 0)
+    return b.create<tensor::ExpandShapeOp>(loc, outType, v,
+                                           ArrayRef<ReassociationIndices>{});
+  if (shape.empty())
+    return b.create<tensor::CollapseShapeOp>(loc, outType, v,
+                                             ArrayRef<ReassociationIndices>{});
+  Value flat = v;
+  if (type.getRank() != 1) {
+    ReassociationIndices all;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      all.push_back(i);
+    flat = b.create<tensor::CollapseShapeOp>(loc, v,
+                                             ArrayRef<ReassociationIndices>{all});
+  }
+  if (shape.size() == 1)
+    return flat;
+  ReassociationIndices all;
+  for (size_t i = 0; i < shape.size(); ++i)
+    all.push_back(i);
+  return b.create<tensor::ExpandShapeOp>(loc, outType, flat,
+                                         ArrayRef<ReassociationIndices>{all});
+}
+
+Value padSpatial(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> low,
+                 ArrayRef<int64_t> high, TypedAttr padValue) {
+  bool any = false;
+  for (int64_t p : low)
+    any |= p != 0;
+  for (int64_t p : high)
+    any |= p != 0;
+  if (!any)
+    return v;
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> lo = {0, 0}, hi = {0, 0}, shape;
+  lo.append(low.begin(), low.end());
+  hi.append(high.begin(), high.end());
+  SmallVector<OpFoldResult> loAttrs, hiAttrs;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    shape.push_back(type.getDimSize(i) + lo[i] + hi[i]);
+    loAttrs.push_back(b.getIndexAttr(lo[i]));
+    hiAttrs.push_back(b.getIndexAttr(hi[i]));
+  }
+  auto outType = RankedTensorType::get(shape, type.getElementType());
+  Value pad = b.create<arith::ConstantOp>(loc, padValue);
+  return b.create<tensor::PadOp>(loc, outType, v, loAttrs, hiAttrs, pad);
+}
+
+TypedAttr floatAttr(Type t, double v) {
+  return FloatAttr::get(t, v);
+}
+
+Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
+  return b.create<arith::ConstantOp>(loc, floatAttr(t, v));
+}
+
+} // namespace lathe

@@ -1,0 +1,57 @@
+// Building blocks shared by the lathe → linalg lowerings. Internal to passes/.
+#ifndef LATHE_PASSES_LOWERINGUTILS_H
+#define LATHE_PASSES_LOWERINGUTILS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace lathe {
+
+using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                              mlir::ValueRange)>;
+
+/// Map from an operand broadcast by numpy rules into `outRank` loop dims.
+mlir::AffineMap broadcastMap(mlir::MLIRContext *ctx,
+                             llvm::ArrayRef<int64_t> inShape,
+                             llvm::ArrayRef<int64_t> outShape);
+
+/// An elementwise linalg.generic producing `outType` from `inputs`, each
+/// broadcast to the output shape. `body` gets one scalar per input.
+mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::RankedTensorType outType,
+                             mlir::ValueRange inputs, BodyFn body);
+
+/// tensor.empty of `type`, or a tensor filled with `value`.
+mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType type);
+mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::RankedTensorType type, mlir::TypedAttr value);
+
+/// Reshape through collapse/expand (views after bufferization).
+mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                      llvm::ArrayRef<int64_t> shape);
+
+/// Pads the trailing spatial dims (all dims from 2) of an NC... tensor.
+mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                       llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
+                       mlir::TypedAttr padValue);
+
+mlir::TypedAttr floatAttr(mlir::Type t, double v);
+mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t,
+                       double v);
+
+llvm::SmallVector<mlir::utils::IteratorType>
+iterators(unsigned parallel, unsigned reduction = 0);
+
+void populateElementwiseLowering(mlir::RewritePatternSet &patterns);
+void populateMatmulLowering(mlir::RewritePatternSet &patterns);
+void populateConvPoolLowering(mlir::RewritePatternSet &patterns);
+void populateShapeLowering(mlir::RewritePatternSet &patterns);
+
+} // namespace lathe
+
+#endif // LATHE_PASSES_LOWERINGUTILS_H

@@ -1,0 +1,73 @@
+//===- Passes.td - lathe passes ----------------------------*- tablegen -*-===//
+
+#ifndef LATHE_PASSES_TD
+#define LATHE_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerLatheToLinalg : Pass<"lathe-lower-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower lathe ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Every lathe op becomes `linalg.generic` (elementwise ops, reductions,
+    matmul, convolution and pooling windows), tensor reshapes/pads/slices,
+    or `arith.constant`. Broadcasting is expressed in indexing maps, so no
+    broadcast copies are materialised. Fails (naming the ONNX node) on any
+    lathe op it cannot lower.
+  }];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect"
+  ];
+}
+
+def PlanArena : Pass<"lathe-plan-arena", "mlir::ModuleOp"> {
+  let summary = "Place every intermediate buffer of @main in one arena";
+  let description = [{
+    After bufferization and out-param conversion, each `memref.alloc` in
+    `@main` becomes a `memref.view` into a new leading `memref<?xi8>`
+    argument (the arena the runtime passes in), at a 64-byte aligned
+    offset. Records `lathe.arena_bytes` and `lathe.naive_bytes` on the
+    module. This first planner gives each buffer its own slot; liveness-based
+    reuse belongs to the memory-planning work.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
+}
+
+def LowerCopies : Pass<"lathe-lower-copies", "mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy into linalg.copy";
+  let description = [{
+    Bufferization and out-param conversion emit `memref.copy`, which the
+    LLVM lowering turns into a call to a runtime helper library for
+    non-contiguous views. Compiled models must not depend on it, so copies
+    become loops through `linalg.copy`.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def ApproximateMath : Pass<"lathe-approximate-math", "mlir::ModuleOp"> {
+  let summary = "Replace transcendental math ops by polynomial approximations";
+  let description = [{
+    exp, log, tanh, erf and friends become arithmetic (upstream's
+    polynomial approximations, accurate to a few float ulps), so that the
+    loops that use them vectorise instead of calling libm per element.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def EmitEntryPoint : Pass<"lathe-emit-entry-point", "mlir::ModuleOp"> {
+  let summary = "Add the C ABI entry point around the lowered @main";
+  let description = [{
+    Runs on the LLVM dialect. Emits
+    `void <name>(void *arena, void *const *inputs, void *const *outputs)`
+    that loads each buffer pointer and calls `@main` (which uses the
+    bare-pointer calling convention).
+  }];
+  let options = [
+    Option<"entryName", "entry-name", "std::string", "\"lathe_entry\"",
+           "Symbol name of the entry point">
+  ];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+#endif // LATHE_PASSES_TD

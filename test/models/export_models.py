@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""Exports the end-to-end test models from PyTorch, with PyTorch's own outputs.
+
+Usage: export_models.py OUTDIR
+
+For each model NAME it writes
+  OUTDIR/NAME.onnx          the model (opset 13)
+  OUTDIR/NAME.input.npy     its one input, float32
+  OUTDIR/NAME.expected.npz  PyTorch's outputs, keyed by ONNX output name (np.savez)
+
+Models (fixed seeds, so every run writes the same numbers):
+  mlp          Gemm-Relu-Gemm, 784 -> 128 -> 10, input "x" 4x784, output "logits" 4x10
+  mlp_dynamic  the same weights with a symbolic batch dim "N"; input 3x784 (run it with
+               --shape x=3x784), output "logits" 3x10
+  cnn          [Conv-BatchNorm-Relu]x2 - MaxPool - Flatten - Gemm - Softmax, input
+               "image" 2x3x16x16, output "probs" 2x10. Exported in eval mode with
+               TrainingMode.PRESERVE and no constant folding, so the BatchNormalization
+               nodes stay in the graph (inference form, non-trivial running statistics).
+
+Every graph is checked with onnx.checker and may use only the operators the compiler
+supports (ALLOWED_OPS); the script fails otherwise.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+
+OPSET = 13
+ALLOWED_OPS = {
+    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
+    "Elu", "Softmax", "LogSoftmax", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
+    "BatchNormalization", "Flatten", "Reshape", "Transpose", "Concat", "Identity",
+    "Dropout", "Constant",
+}
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(16 * 8 * 8, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = torch.relu(self.bn2(self.conv2(x)))
+        x = self.pool(x)
+        x = torch.flatten(x, 1)  # exports as Flatten, not Shape/Gather/Reshape
+        return torch.softmax(self.fc(x), dim=1)
+
+
+def randomize_batchnorm(bn, gen):
+    """Non-trivial affine parameters and running statistics (not 0/1 defaults)."""
+    c = bn.num_features
+    with torch.no_grad():
+        bn.weight.copy_(torch.rand(c, generator=gen) * 1.5 + 0.5)
+        bn.bias.copy_(torch.randn(c, generator=gen) * 0.5)
+        bn.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
+        bn.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.5)
+
+
+def export(model, name, x, outdir, input_name, output_name, dynamic_axes=None, **kw):
+    model.eval()
+    path = os.path.join(outdir, name + ".onnx")
+    with torch.no_grad():
+        torch.onnx.export(model, torch.from_numpy(x), path, opset_version=OPSET,
+                          input_names=[input_name], output_names=[output_name],
+                          dynamic_axes=dynamic_axes, **kw)
+        y = model(torch.from_numpy(x)).numpy()
+
+    m = onnx.load(path)
+    onnx.checker.check_model(m, full_check=True)
+    ops = [n.op_type for n in m.graph.node]
+    bad = sorted(set(ops) - ALLOWED_OPS)
+    if bad:
+        raise SystemExit(f"{name}: exported graph has unsupported ops: {bad}")
+    graph_inputs = [i.name for i in m.graph.input]
+    graph_outputs = [o.name for o in m.graph.output]
+    if graph_inputs != [input_name] or graph_outputs != [output_name]:
+        raise SystemExit(f"{name}: unexpected graph inputs {graph_inputs} / "
+                         f"outputs {graph_outputs}")
+
+    np.save(os.path.join(outdir, name + ".input.npy"), x)
+    np.savez(os.path.join(outdir, name + ".expected.npz"), **{output_name: y})
+    print(f"{name}: {input_name} {x.shape} -> {output_name} {y.shape}; ops: {' '.join(ops)}")
+    return ops
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: export_models.py OUTDIR")
+    outdir = sys.argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(1234)
+
+    # (a) MLP, static batch 4, and the same weights with a symbolic batch dim.
+    torch.manual_seed(0)
+    mlp = MLP()
+    x = rng.standard_normal((4, 784), dtype=np.float32)
+    export(mlp, "mlp", x, outdir, "x", "logits")
+    x = rng.standard_normal((3, 784), dtype=np.float32)
+    export(mlp, "mlp_dynamic", x, outdir, "x", "logits",
+           dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}})
+    dims = onnx.load(os.path.join(outdir, "mlp_dynamic.onnx")).graph.input[0] \
+        .type.tensor_type.shape.dim
+    if dims[0].dim_param != "N":
+        raise SystemExit("mlp_dynamic: batch dim is not symbolic")
+
+    # (b) CNN with BatchNormalization kept in the graph.
+    torch.manual_seed(1)
+    cnn = CNN()
+    gen = torch.Generator().manual_seed(2)
+    randomize_batchnorm(cnn.bn1, gen)
+    randomize_batchnorm(cnn.bn2, gen)
+    x = rng.standard_normal((2, 3, 16, 16), dtype=np.float32)
+    ops = export(cnn, "cnn", x, outdir, "image", "probs",
+                 training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    if ops.count("BatchNormalization") != 2:
+        raise SystemExit("cnn: expected 2 BatchNormalization nodes in the graph")
+
+
+if __name__ == "__main__":
+    main()

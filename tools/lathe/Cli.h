@@ -1,0 +1,38 @@
+// Shared pieces of the lathe CLI's subcommands.
+#ifndef LATHE_TOOLS_CLI_H
+#define LATHE_TOOLS_CLI_H
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lathe::cli {
+
+enum ExitCode { kOk = 0, kBadInput = 1, kBadUsage = 2 };
+
+/// Prints "lathe: error: MESSAGE" to stderr (one line) and returns `code`.
+int fail(int code, const std::string &message);
+
+/// Parses "1x3x32x32" ("" or "scalar" is rank 0).
+bool parseDims(const std::string &text, std::vector<int64_t> &dims);
+
+/// Parses NAME=VALUE.
+bool splitAssignment(const std::string &arg, std::string &name,
+                     std::string &value);
+
+/// Parses --shape NAME=DIMS into `shapes`; returns false after printing a
+/// usage error.
+bool addShape(const std::string &arg,
+              std::map<std::string, std::vector<int64_t>> &shapes);
+
+/// Writes `contents` to `path` atomically (temp file + rename).
+bool writeFileAtomic(const std::string &path, const std::string &contents,
+                     std::string &error);
+
+int runCommand(int argc, char **argv);
+int compileCommand(int argc, char **argv);
+
+} // namespace lathe::cli
+
+#endif // LATHE_TOOLS_CLI_H

@@ -1,0 +1,101 @@
+// lathe compile MODEL --emit=...: show what the compiler makes of a model at
+// any stage, from the imported lathe dialect to host assembly.
+#include "tools/lathe/Cli.h"
+
+#include "codegen/cpu/CpuBackend.h"
+#include "tools/lib/Compiler.h"
+
+#include "mlir/IR/AsmState.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+namespace lathe::cli {
+
+static const char *kCompileHelp =
+    "usage: lathe compile MODEL [options]\n"
+    "\n"
+    "Compiles MODEL and prints (or writes with -o) the result of one stage.\n"
+    "\n"
+    "options:\n"
+    "  --emit=STAGE           lathe (imported graph, after graph passes),\n"
+    "                         linalg, llvm-dialect, llvm-ir (optimised for\n"
+    "                         this CPU) or asm; default lathe\n"
+    "  -o FILE                write to FILE instead of stdout\n"
+    "  --shape NAME=DIMS      bind the dims of input NAME\n"
+    "  -O0                    skip graph optimisation\n"
+    "  --print-ir-after-all   print the IR after every pass to stderr\n";
+
+int compileCommand(int argc, char **argv) {
+  std::string model, output, emit = "lathe";
+  CompileRequest request;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kCompileHelp, stdout);
+      return kOk;
+    } else if (arg.rfind("--emit=", 0) == 0) {
+      emit = arg.substr(7);
+    } else if (arg == "--emit" && i + 1 < argc) {
+      emit = argv[++i];
+    } else if ((arg == "-o" || arg == "--output") && i + 1 < argc) {
+      output = argv[++i];
+    } else if (arg == "--shape" && i + 1 < argc) {
+      if (!addShape(argv[++i], request.import.shapes))
+        return kBadUsage;
+    } else if (arg == "-O0") {
+      request.pipeline.optLevel = 0;
+    } else if (arg == "--print-ir-after-all") {
+      request.printIRAfterAll = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      return fail(kBadUsage, "compile: unknown option or missing value '" +
+                                 arg + "'");
+    } else if (model.empty()) {
+      model = arg;
+    } else {
+      return fail(kBadUsage, "compile: more than one model given");
+    }
+  }
+  if (model.empty())
+    return fail(kBadUsage, "compile: no model given");
+  if (emit == "lathe")
+    request.stage = PipelineStage::Lathe;
+  else if (emit == "linalg")
+    request.stage = PipelineStage::Linalg;
+  else if (emit == "llvm-dialect" || emit == "llvm-ir" || emit == "asm")
+    request.stage = PipelineStage::LLVMDialect;
+  else
+    return fail(kBadUsage, "--emit must be one of lathe, linalg, llvm-dialect, "
+                           "llvm-ir, asm; got '" + emit + "'");
+  request.modelPath = model;
+
+  auto ctx = createCompilerContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  ImportResult imported;
+  std::string error;
+  if (!compileModel(*ctx, request, module, imported, error))
+    return fail(kBadInput, error);
+
+  std::string text;
+  if (emit == "llvm-ir") {
+    if (!emitLLVMIR(*module, /*optimize=*/true, text, error))
+      return fail(kBadInput, model + ": " + error);
+  } else if (emit == "asm") {
+    if (!emitAssembly(*module, text, error))
+      return fail(kBadInput, model + ": " + error);
+  } else {
+    llvm::raw_string_ostream os(text);
+    mlir::OpPrintingFlags flags;
+    flags.elideLargeElementsAttrs(16);
+    module->print(os, flags);
+  }
+  if (output.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return kOk;
+  }
+  if (!writeFileAtomic(output, text, error))
+    return fail(kBadInput, error);
+  return kOk;
+}
+
+} // namespace lathe::cli

@@ -1,0 +1,144 @@
+// lathe: one CLI with subcommands (run, compile). Exit codes: 0 ok, 1 bad
+// input or model, 2 bad usage.
+#include "tools/lathe/Cli.h"
+
+#include "codegen/cpu/CpuBackend.h"
+#include "lathe/runtime.h"
+
+#include "llvm/Config/llvm-config.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <unistd.h>
+
+namespace lathe::cli {
+
+int fail(int code, const std::string &message) {
+  std::string line = message.substr(0, message.find('\n'));
+  std::fprintf(stderr, "lathe: error: %s\n", line.c_str());
+  return code;
+}
+
+bool parseDims(const std::string &text, std::vector<int64_t> &dims) {
+  dims.clear();
+  if (text.empty() || text == "scalar")
+    return true;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t next = text.find('x', pos);
+    std::string part = text.substr(pos, next == std::string::npos ? std::string::npos
+                                                                  : next - pos);
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
+        part.size() > 12)
+      return false;
+    dims.push_back(std::stoll(part));
+    if (next == std::string::npos)
+      break;
+    pos = next + 1;
+  }
+  return true;
+}
+
+bool splitAssignment(const std::string &arg, std::string &name,
+                     std::string &value) {
+  size_t eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return false;
+  name = arg.substr(0, eq);
+  value = arg.substr(eq + 1);
+  return true;
+}
+
+bool addShape(const std::string &arg,
+              std::map<std::string, std::vector<int64_t>> &shapes) {
+  std::string name, dims;
+  std::vector<int64_t> parsed;
+  if (!splitAssignment(arg, name, dims) || !parseDims(dims, parsed)) {
+    fail(kBadUsage, "--shape expects NAME=DIMS such as x=1x3x32x32, got '" +
+                        arg + "'");
+    return false;
+  }
+  shapes[name] = parsed;
+  return true;
+}
+
+bool writeFileAtomic(const std::string &path, const std::string &contents,
+                     std::string &error) {
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) {
+      error = path + ": cannot write file";
+      return false;
+    }
+    out.write(contents.data(), contents.size());
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str());
+      error = path + ": write failed";
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    error = path + ": cannot rename the temporary file into place";
+    return false;
+  }
+  return true;
+}
+
+} // namespace lathe::cli
+
+using namespace lathe::cli;
+
+static void printUsage(FILE *out) {
+  std::fprintf(out,
+               "usage: lathe <command> [options]\n"
+               "\n"
+               "lathe compiles ONNX models through MLIR and LLVM and runs them.\n"
+               "\n"
+               "commands:\n"
+               "  run MODEL      compile MODEL for this CPU and run it\n"
+               "  compile MODEL  compile MODEL and print or write its IR\n"
+               "\n"
+               "options:\n"
+               "  --version      print the version and exit\n"
+               "  --help         print this help (`lathe <command> --help` for "
+               "a command's)\n");
+}
+
+static void printVersion() {
+  lathe::CpuTarget host = lathe::hostCpuTarget();
+  std::printf("lathe %s\n", lathe_runtime_version());
+  std::printf("  LLVM/MLIR %s\n", LLVM_VERSION_STRING);
+  std::printf("  targets: cpu (host: %s %s)\n", host.triple.c_str(),
+              host.cpu.c_str());
+#ifdef LATHE_HAVE_CUDA
+  std::printf("  cuda: toolkit found at build time\n");
+#else
+  std::printf("  cuda: not built (no CUDA toolkit at build time)\n");
+#endif
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    printUsage(stderr);
+    return kBadUsage;
+  }
+  std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    printUsage(stdout);
+    return kOk;
+  }
+  if (command == "--version" || command == "version") {
+    printVersion();
+    return kOk;
+  }
+  if (command == "run")
+    return runCommand(argc - 1, argv + 1);
+  if (command == "compile")
+    return compileCommand(argc - 1, argv + 1);
+  return fail(kBadUsage, "unknown command '" + command +
+                             "' (try `lathe --help`)");
+}

@@ -1,0 +1,146 @@
+#include "lathe/Session.h"
+
+#include "codegen/cpu/CpuBackend.h"
+#include "tools/lib/Compiler.h"
+
+#include <chrono>
+#include <cstdlib>
+
+namespace lathe {
+
+/// Holds the JIT code and the descriptor that points into it.
+class CompiledModule {
+public:
+  std::unique_ptr<JitModule> jit;
+  lathe_model_desc desc{};
+  std::vector<lathe_tensor_desc> inputs, outputs;
+  std::vector<std::string> names;
+};
+
+Session::Session() = default;
+
+Session::~Session() { lathe_arena_free(arena_); }
+
+const lathe_model_desc &Session::descriptor() const { return module_->desc; }
+
+static std::vector<TensorInfo> toInfo(const std::vector<ValueInfo> &values) {
+  std::vector<TensorInfo> out;
+  for (const auto &v : values)
+    out.push_back({v.name, v.dtype, v.shape});
+  return out;
+}
+
+std::unique_ptr<Session> Session::compile(const std::string &modelPath,
+                                          const SessionOptions &options,
+                                          std::string *error) {
+  std::string message;
+  auto ctx = createCompilerContext();
+  CompileRequest request;
+  request.modelPath = modelPath;
+  request.import.shapes = options.shapes;
+  request.pipeline.optLevel = options.optLevel;
+  request.printIRAfterAll = options.printIRAfterAll;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  ImportResult imported;
+  std::unique_ptr<Session> session(new Session());
+  double importSeconds = 0, passSeconds = 0;
+  auto fail = [&]() -> std::unique_ptr<Session> {
+    if (error)
+      *error = message;
+    return nullptr;
+  };
+  if (!compileModel(*ctx, request, module, imported, message, &importSeconds,
+                    &passSeconds))
+    return fail();
+  auto start = std::chrono::steady_clock::now();
+  auto compiled = std::make_unique<CompiledModule>();
+  auto readBytes = [&](const char *name) -> uint64_t {
+    if (auto a = (*module)->getAttrOfType<mlir::IntegerAttr>(name))
+      return a.getInt();
+    return 0;
+  };
+  uint64_t arenaBytes = readBytes("lathe.arena_bytes");
+  uint64_t naiveBytes = readBytes("lathe.naive_bytes");
+  compiled->jit = JitModule::create(*module, request.pipeline.entryName, message);
+  if (!compiled->jit) {
+    message = modelPath + ": " + message;
+    return fail();
+  }
+  session->path_ = modelPath;
+  session->inputs_ = toInfo(imported.inputs);
+  session->outputs_ = toInfo(imported.outputs);
+  auto describe = [&](const std::vector<TensorInfo> &infos,
+                      std::vector<lathe_tensor_desc> &descs) {
+    for (const auto &info : infos)
+      descs.push_back({info.name.c_str(), static_cast<int32_t>(info.dtype),
+                       static_cast<int32_t>(info.shape.size()),
+                       info.shape.data()});
+  };
+  describe(session->inputs_, compiled->inputs);
+  describe(session->outputs_, compiled->outputs);
+  lathe_model_desc &d = compiled->desc;
+  d.abi_version = LATHE_ABI_VERSION;
+  d.name = session->path_.c_str();
+  d.num_inputs = static_cast<int32_t>(compiled->inputs.size());
+  d.num_outputs = static_cast<int32_t>(compiled->outputs.size());
+  d.inputs = compiled->inputs.data();
+  d.outputs = compiled->outputs.data();
+  d.arena_bytes = arenaBytes;
+  d.naive_bytes = naiveBytes;
+  d.param_bytes = imported.paramBytes;
+  d.entry = compiled->jit->entry();
+  session->module_ = std::move(compiled);
+  session->arena_ = lathe_arena_alloc(&session->module_->desc);
+  if (!session->arena_) {
+    message = modelPath + ": cannot allocate the arena of " +
+              std::to_string(arenaBytes) + " bytes";
+    return fail();
+  }
+  double jitSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  session->stats_.importSeconds = importSeconds;
+  session->stats_.compileSeconds = passSeconds + jitSeconds;
+  session->stats_.arenaBytes = arenaBytes;
+  session->stats_.naiveBytes = naiveBytes;
+  session->stats_.paramBytes = imported.paramBytes;
+  return session;
+}
+
+bool Session::run(const std::vector<Tensor> &inputs,
+                  std::vector<Tensor> &outputs, std::string *error) {
+  auto fail = [&](const std::string &message) {
+    if (error)
+      *error = path_ + ": " + message;
+    return false;
+  };
+  if (inputs.size() != inputs_.size())
+    return fail("expected " + std::to_string(inputs_.size()) + " inputs, got " +
+                std::to_string(inputs.size()));
+  std::vector<void *> in, out;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorInfo &info = inputs_[i];
+    if (inputs[i].dtype != info.dtype)
+      return fail("input '" + info.name + "' must be " + dtypeName(info.dtype) +
+                  ", got " + dtypeName(inputs[i].dtype));
+    if (inputs[i].shape != info.shape)
+      return fail("input '" + info.name + "' must have shape " +
+                  shapeToString(info.shape) + ", got " +
+                  shapeToString(inputs[i].shape));
+    if (inputs[i].bytes() != inputs[i].numel() * dtypeSize(inputs[i].dtype))
+      return fail("input '" + info.name + "' holds the wrong number of bytes");
+    in.push_back(const_cast<uint8_t *>(inputs[i].data.data()));
+  }
+  outputs.clear();
+  for (const TensorInfo &info : outputs_)
+    outputs.emplace_back(info.dtype, info.shape);
+  for (Tensor &t : outputs)
+    out.push_back(t.data.data());
+  char message[256] = {0};
+  if (lathe_run(&module_->desc, arena_, in.data(), out.data(), message,
+                sizeof(message)) != LATHE_OK)
+    return fail(message);
+  return true;
+}
+
+} // namespace lathe
