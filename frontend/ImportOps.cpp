@@ -257,15 +257,6 @@ bool importIdentity(NodeImporter &n) { return importUnary<IdentityOp>(n); }
 bool importDropout(NodeImporter &n) {
   float ratio = n.attrFloat("ratio", 0.5f);
   if (n.opset >= 12) {
-    if (n.hasInput(1)) {
-      const Tensor *r = n.constInput(1);
-      if (!r || r->numel() != 1)
-        return n.error("the ratio input must be a constant scalar");
-      if (r->dtype == DType::F32)
-        ratio = *r->as<float>();
-      else if (r->dtype == DType::F64)
-        ratio = static_cast<float>(*r->as<double>());
-    }
     if (n.hasInput(2)) {
       const Tensor *t = n.constInput(2);
       if (!t || t->dtype != DType::Bool || t->numel() != 1)
@@ -273,6 +264,15 @@ bool importDropout(NodeImporter &n) {
       if (*t->as<uint8_t>())
         return n.error("training_mode=true needs the training pipeline; only "
                        "inference Dropout is supported");
+    }
+    // In inference the ratio has no effect; keep it when it is known.
+    if (const Tensor *r = n.constInput(1)) {
+      if (r->numel() != 1)
+        return n.error("the ratio input must be a scalar");
+      if (r->dtype == DType::F32)
+        ratio = *r->as<float>();
+      else if (r->dtype == DType::F64)
+        ratio = static_cast<float>(*r->as<double>());
     }
   } else if (n.opset < 7 && n.attrInt("is_test", 0) == 0) {
     return n.error("is_test=0 (training) is not supported");

@@ -194,6 +194,8 @@ bool bindShapes(onnx::GraphProto &graph, const std::set<std::string> &inits,
     if (inits.count(in.name()))
       continue;
     inputNames.insert(in.name());
+    if (options.constantInputs.count(in.name()))
+      continue;
     if (!in.type().has_tensor_type()) {
       error = "input '" + in.name() + "' is not a tensor";
       return false;
@@ -202,19 +204,22 @@ bool bindShapes(onnx::GraphProto &graph, const std::set<std::string> &inits,
     auto *tt = in.mutable_type()->mutable_tensor_type();
     if (it != options.shapes.end()) {
       const auto &dims = it->second;
-      if (tt->has_shape() && tt->shape().dim_size() != (int)dims.size()) {
-        error = "input '" + in.name() + "' is given rank " +
-                std::to_string(dims.size()) + ", the model's input has rank " +
-                std::to_string(tt->shape().dim_size());
-        return false;
-      }
-      for (size_t i = 0; i < dims.size() && tt->has_shape(); ++i) {
-        const auto &d = tt->shape().dim(i);
-        if (d.has_dim_value() && d.dim_value() != dims[i]) {
-          error = "input '" + in.name() + "' is given size " +
-                  std::to_string(dims[i]) + " for dim " + std::to_string(i) +
-                  ", the model fixes it at " +
-                  std::to_string(d.dim_value());
+      if (tt->has_shape()) {
+        bool fits = tt->shape().dim_size() == static_cast<int>(dims.size());
+        std::string declared;
+        for (int i = 0; i < tt->shape().dim_size(); ++i) {
+          const auto &d = tt->shape().dim(i);
+          declared += (i ? "x" : "") + (d.has_dim_value()
+                                            ? std::to_string(d.dim_value())
+                                            : (d.dim_param().empty() ? std::string("?")
+                                                                     : d.dim_param()));
+          if (fits && d.has_dim_value() && d.dim_value() != dims[i])
+            fits = false;
+        }
+        if (!fits) {
+          error = "input '" + in.name() + "' is given shape " +
+                  shapeToString(dims) + ", the model's input has shape " +
+                  (declared.empty() ? "scalar" : declared);
           return false;
         }
       }
@@ -239,6 +244,12 @@ bool bindShapes(onnx::GraphProto &graph, const std::set<std::string> &inits,
   for (const auto &kv : options.shapes)
     if (!inputNames.count(kv.first)) {
       error = "a shape is given for '" + kv.first +
+              "', which is not a model input";
+      return false;
+    }
+  for (const auto &kv : options.constantInputs)
+    if (!inputNames.count(kv.first)) {
+      error = "a value is given for '" + kv.first +
               "', which is not a model input";
       return false;
     }
@@ -288,9 +299,11 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
   result.opset = defaultOpset(model);
   if (result.opset < 0)
     return fail("the model imports no default-domain (ai.onnx) opset");
-  if (result.opset < 7 || result.opset > 17)
+  // Older opsets are accepted where an op's semantics did not change; the op
+  // importers refuse the legacy attributes that changed them.
+  if (result.opset < 1 || result.opset > 17)
     return fail("opset " + std::to_string(result.opset) +
-                " is not supported (lathe supports opsets 7 to 17)");
+                " is not supported (lathe supports opsets 1 to 17)");
 
   onnx::GraphProto &graph = *model.mutable_graph();
   std::set<std::string> inits;
@@ -348,7 +361,7 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
   std::map<std::string, Tensor> constants;
   SmallVector<Type> argTypes;
   for (const auto &in : graph.input()) {
-    if (inits.count(in.name()))
+    if (inits.count(in.name()) || options.constantInputs.count(in.name()))
       continue;
     std::string unused;
     int32_t et = in.type().tensor_type().elem_type();
@@ -372,6 +385,14 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     func.setArgAttr(i, "lathe.name", b.getStringAttr(result.inputs[i].name));
   }
 
+  for (const auto &[name, t] : options.constantInputs) {
+    DenseElementsAttr attr = toElementsAttr(&ctx, t);
+    if (!attr)
+      return failModule(path + ": frozen input '" + name + "' has element type " +
+                        dtypeName(t.dtype) + ", which lathe does not support yet");
+    values[name] = b.create<ConstantOp>(nodeLocation(&ctx, path, name), attr);
+    constants[name] = t;
+  }
   for (const auto &init : graph.initializer()) {
     Tensor t;
     std::string message;

@@ -20,6 +20,9 @@ namespace lathe {
 struct ImportOptions {
   /// Static shapes for graph inputs (bind symbolic dims).
   std::map<std::string, std::vector<int64_t>> shapes;
+  /// Inputs frozen to a value at compile time (e.g. a Reshape's shape that
+  /// a model takes as an input): they become constants, not arguments.
+  std::map<std::string, Tensor> constantInputs;
 };
 
 struct ValueInfo {

@@ -6,17 +6,45 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
 using namespace mlir;
 
 namespace lathe {
+#define GEN_PASS_DEF_PREPAREBUFFERIZATION
 #define GEN_PASS_DEF_LOWERCOPIES
 #define GEN_PASS_DEF_PLANARENA
 #include "passes/Passes.h.inc"
 
 namespace {
+
+struct PrepareBufferizationPass
+    : impl::PrepareBufferizationBase<PrepareBufferizationPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (isa<TensorType>(func.getArgument(i).getType()))
+        func.setArgAttr(i, "bufferization.writable",
+                        BoolAttr::get(&getContext(), false));
+    func.walk([](func::ReturnOp ret) {
+      OpBuilder b(ret);
+      llvm::SmallPtrSet<Value, 4> seen;
+      for (OpOperand &operand : ret->getOpOperands()) {
+        Value v = operand.get();
+        auto type = dyn_cast<RankedTensorType>(v.getType());
+        // Arguments, and values returned twice, need their own buffer.
+        if (!type || (!isa<BlockArgument>(v) && seen.insert(v).second))
+          continue;
+        Value empty = b.create<tensor::EmptyOp>(ret.getLoc(), type.getShape(),
+                                                type.getElementType());
+        operand.set(b.create<linalg::CopyOp>(ret.getLoc(), v, empty)
+                        .getResult(0));
+      }
+    });
+  }
+};
 
 struct LowerCopiesPass : impl::LowerCopiesBase<LowerCopiesPass> {
   void runOnOperation() override {

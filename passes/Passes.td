@@ -20,6 +20,20 @@ def LowerLatheToLinalg : Pass<"lathe-lower-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def PrepareBufferization : Pass<"lathe-prepare-bufferization", "mlir::func::FuncOp"> {
+  let summary = "Make inputs read-only and outputs distinct buffers";
+  let description = [{
+    Inputs belong to the caller: every argument is marked
+    `bufferization.writable = false`, so no op updates one in place.
+    A graph whose output is one of its inputs (Identity, inference Dropout,
+    a transpose by the identity permutation) returns a block argument.
+    Outputs are written into caller-owned buffers, so such a result must be
+    a copy; making the copy explicit on tensors (`linalg.copy` into
+    `tensor.empty`) keeps the out-param conversion simple.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
 def PlanArena : Pass<"lathe-plan-arena", "mlir::ModuleOp"> {
   let summary = "Place every intermediate buffer of @main in one arena";
   let description = [{

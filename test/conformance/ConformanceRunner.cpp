@@ -51,6 +51,7 @@
 #include <vector>
 
 #include <poll.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -525,6 +526,7 @@ CaseResult runCaseForked(const fs::path &caseDir, const ModelInfo &info,
   std::fflush(stderr);
   std::cout.flush();
   std::cerr.flush();
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     for (int fd : {resultPipe[0], resultPipe[1], logPipe[0], logPipe[1]})
@@ -532,6 +534,10 @@ CaseResult runCaseForked(const fs::path &caseDir, const ModelInfo &info,
     return fail(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
+    // Die with the runner (e.g. when ctest's timeout kills it).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent)
+      ::_exit(4);
     ::close(resultPipe[0]);
     ::close(logPipe[0]);
     ::dup2(logPipe[1], STDOUT_FILENO);

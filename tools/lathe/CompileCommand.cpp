@@ -24,10 +24,12 @@ static const char *kCompileHelp =
     "  -o FILE                write to FILE instead of stdout\n"
     "  --shape NAME=DIMS      bind the dims of input NAME\n"
     "  -O0                    skip graph optimisation\n"
+    "  --print-locations      print each op's location (the ONNX node)\n"
     "  --print-ir-after-all   print the IR after every pass to stderr\n";
 
 int compileCommand(int argc, char **argv) {
   std::string model, output, emit = "lathe";
+  bool printLocations = false;
   CompileRequest request;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -45,6 +47,8 @@ int compileCommand(int argc, char **argv) {
         return kBadUsage;
     } else if (arg == "-O0") {
       request.pipeline.optLevel = 0;
+    } else if (arg == "--print-locations") {
+      printLocations = true;
     } else if (arg == "--print-ir-after-all") {
       request.printIRAfterAll = true;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -87,6 +91,8 @@ int compileCommand(int argc, char **argv) {
     llvm::raw_string_ostream os(text);
     mlir::OpPrintingFlags flags;
     flags.elideLargeElementsAttrs(16);
+    if (printLocations)
+      flags.enableDebugInfo();
     module->print(os, flags);
   }
   if (output.empty()) {

@@ -22,6 +22,8 @@ static const char *kRunHelp =
     "options:\n"
     "  --input NAME=FILE.npy  value of input NAME (random when not given)\n"
     "  --shape NAME=DIMS      bind the dims of input NAME, e.g. x=1x3x32x32\n"
+    "  --freeze NAME=FILE.npy compile input NAME as this constant (e.g. a\n"
+    "                         Reshape's shape given as an input)\n"
     "  --output OUT.npz       write every output, keyed by its ONNX name\n"
     "  --seed S               seed of the random inputs (default 0)\n"
     "  -O0                    skip graph optimisation\n"
@@ -132,6 +134,18 @@ int runCommand(int argc, char **argv) {
         return fail(kBadUsage, "--input expects NAME=FILE.npy, got '" +
                                    std::string(v) + "'");
       inputFiles.push_back({name, file});
+    } else if (arg == "--freeze") {
+      const char *v = value("--freeze");
+      std::string name, file, error;
+      if (!v)
+        return kBadUsage;
+      if (!splitAssignment(v, name, file))
+        return fail(kBadUsage, "--freeze expects NAME=FILE.npy, got '" +
+                                   std::string(v) + "'");
+      Tensor t;
+      if (!readNpy(file, t, &error))
+        return fail(kBadInput, error);
+      options.constantInputs[name] = std::move(t);
     } else if (arg == "--shape") {
       const char *v = value("--shape");
       if (!v || !addShape(v, options.shapes))

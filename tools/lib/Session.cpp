@@ -38,6 +38,7 @@ std::unique_ptr<Session> Session::compile(const std::string &modelPath,
   CompileRequest request;
   request.modelPath = modelPath;
   request.import.shapes = options.shapes;
+  request.import.constantInputs = options.constantInputs;
   request.pipeline.optLevel = options.optLevel;
   request.printIRAfterAll = options.printIRAfterAll;
   mlir::OwningOpRef<mlir::ModuleOp> module;

@@ -26,6 +26,9 @@ namespace lathe {
 struct SessionOptions {
   /// Static shapes for inputs whose ONNX shape has symbolic or unknown dims.
   std::map<std::string, std::vector<int64_t>> shapes;
+  /// Inputs frozen to a value at compile time; they are constants of the
+  /// compiled code and no longer inputs of run().
+  std::map<std::string, Tensor> constantInputs;
   /// Graph optimisation level (0 = none).
   int optLevel = 1;
   /// Print the IR after every pass to stderr (like mlir-opt).
