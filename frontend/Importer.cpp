@@ -331,9 +331,19 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
 
   try {
     onnx::checker::check_model(model);
-    onnx::shape_inference::InferShapes(model);
   } catch (const std::exception &e) {
     return fail("invalid model: " + firstLine(e.what()));
+  }
+  // libonnx's shape inference fills in value_info for tools that read the
+  // model; its disagreements are not fatal because lathe infers every type
+  // itself and checks the declared outputs below (libonnx 1.12 differs from
+  // ONNX Runtime and PyTorch on ceil-mode pooling, for example).
+  std::map<std::string, onnx::ValueInfoProto> declaredOutputs;
+  for (const auto &out : graph.output())
+    declaredOutputs[out.name()] = out;
+  try {
+    onnx::shape_inference::InferShapes(model);
+  } catch (const std::exception &) {
   }
 
   std::string dir = path.find('/') == std::string::npos
@@ -466,6 +476,21 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     if (declared && toElementType(&ctx, declared) != type.getElementType())
       return failModule(path + ": graph output '" + out.name() +
                         "' is declared with another element type");
+    std::string unusedSymbol;
+    const onnx::ValueInfoProto &asDeclared = declaredOutputs[out.name()];
+    std::vector<int64_t> declaredDims = declaredShape(asDeclared, unusedSymbol);
+    bool shapeKnown = asDeclared.type().tensor_type().has_shape();
+    if (shapeKnown) {
+      bool same = declaredDims.size() == static_cast<size_t>(type.getRank());
+      for (size_t d = 0; same && d < declaredDims.size(); ++d)
+        same = declaredDims[d] < 0 || declaredDims[d] == type.getDimSize(d);
+      if (!same)
+        return failModule(path + ": graph output '" + out.name() +
+                          "' is declared with shape " +
+                          shapeToString(declaredDims) + ", lathe infers " +
+                          shapeToString(std::vector<int64_t>(
+                              type.getShape().begin(), type.getShape().end())));
+    }
     int32_t dtype = declared;
     if (!dtype) {
       for (int32_t t : {1, 11, 10, 3, 5, 6, 7, 9})

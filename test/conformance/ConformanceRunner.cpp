@@ -121,12 +121,35 @@ std::string formatDouble(double v) {
 struct GraphInput {
   std::string name;
   bool isStatic = true; // every dim has a value
+  /// Feeds a Reshape's shape: lathe compiles static shapes, so the runner
+  /// freezes it to the test's value (as `lathe run --freeze` does).
+  bool isShape = false;
 };
 
 struct ModelInfo {
   std::set<std::string> ops; // "Relu", or "domain.Op" outside the default domain
   std::vector<GraphInput> inputs; // graph inputs that are not initializers
+  /// "input 'x' is a sequence" for graph inputs/outputs that are not tensors
+  /// (their .pb files are SequenceProto/OptionalProto, not TensorProto).
+  std::string nonTensor;
 };
+
+const char *typeKind(const onnx::TypeProto &type) {
+  switch (type.value_case()) {
+  case onnx::TypeProto::kTensorType:
+    return nullptr;
+  case onnx::TypeProto::kSequenceType:
+    return "a sequence";
+  case onnx::TypeProto::kMapType:
+    return "a map";
+  case onnx::TypeProto::kOptionalType:
+    return "an optional";
+  case onnx::TypeProto::kSparseTensorType:
+    return "a sparse tensor";
+  default:
+    return nullptr; // no type given: assume a tensor
+  }
+}
 
 void collectOps(const onnx::GraphProto &graph, std::set<std::string> &ops) {
   for (const onnx::NodeProto &node : graph.node()) {
@@ -179,8 +202,19 @@ bool readModelInfo(const fs::path &modelPath, ModelInfo &info,
   for (const onnx::ValueInfoProto &vi : graph.input()) {
     if (initializers.count(vi.name()))
       continue;
-    info.inputs.push_back({vi.name(), isStaticInput(vi)});
+    bool isShape = false;
+    for (const onnx::NodeProto &node : graph.node())
+      isShape |= node.op_type() == "Reshape" && node.input_size() > 1 &&
+                 node.input(1) == vi.name();
+    info.inputs.push_back({vi.name(), isStaticInput(vi), isShape});
+    if (const char *kind = typeKind(vi.type()); kind && info.nonTensor.empty())
+      info.nonTensor = "graph input '" + vi.name() + "' is " + kind +
+                       ", not a tensor";
   }
+  for (const onnx::ValueInfoProto &vi : graph.output())
+    if (const char *kind = typeKind(vi.type()); kind && info.nonTensor.empty())
+      info.nonTensor = "graph output '" + vi.name() + "' is " + kind +
+                       ", not a tensor";
   return true;
 }
 
@@ -416,6 +450,8 @@ std::vector<fs::path> dataSets(const fs::path &caseDir) {
 
 CaseResult runCase(const fs::path &caseDir, const ModelInfo &info) {
   const std::string modelPath = (caseDir / "model.onnx").string();
+  if (!info.nonTensor.empty())
+    return fail(info.nonTensor + " (lathe handles tensors only)");
   std::vector<fs::path> sets = dataSets(caseDir);
   if (sets.empty())
     return fail("no test_data_set_* directory");
@@ -438,10 +474,19 @@ CaseResult runCase(const fs::path &caseDir, const ModelInfo &info) {
       return fail("reading test data: " + error);
 
     lathe::SessionOptions options;
-    for (size_t i = 0; i < info.inputs.size() && i < inputs.size(); ++i)
-      if (!info.inputs[i].isStatic)
+    std::vector<lathe::Tensor> runInputs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (i < info.inputs.size() && info.inputs[i].isShape) {
+        options.constantInputs[info.inputs[i].name] = inputs[i];
+        continue;
+      }
+      if (i < info.inputs.size() && !info.inputs[i].isStatic)
         options.shapes[info.inputs[i].name] = inputs[i].shape;
-    if (!session || options.shapes != boundShapes) {
+      runInputs.push_back(std::move(inputs[i]));
+    }
+    inputs = std::move(runInputs);
+    if (!session || options.shapes != boundShapes ||
+        !options.constantInputs.empty()) {
       session = lathe::Session::compile(modelPath, options, &error);
       if (!session)
         return fail("compile error: " + oneLine(error));
