@@ -114,11 +114,7 @@ static void printVersion() {
   std::printf("  LLVM/MLIR %s\n", LLVM_VERSION_STRING);
   std::printf("  targets: cpu (host: %s %s)\n", host.triple.c_str(),
               host.cpu.c_str());
-#ifdef LATHE_HAVE_CUDA
-  std::printf("  cuda: toolkit found at build time\n");
-#else
-  std::printf("  cuda: not built (no CUDA toolkit at build time)\n");
-#endif
+  std::printf("  cuda: not built (the CUDA backend does not exist yet)\n");
 }
 
 int main(int argc, char **argv) {
