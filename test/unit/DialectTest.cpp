@@ -1,6 +1,7 @@
 // Parses lathe dialect IR and checks that type inference accepts consistent
 // ops (with the right result types) and rejects inconsistent ones with a
 // message that names the problem.
+#include "MlirTestUtils.h"
 #include "ir/LatheOps.h"
 #include "tools/lib/Compiler.h"
 
@@ -17,12 +18,7 @@
 
 namespace {
 
-std::string typeString(mlir::Type t) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  t.print(os);
-  return os.str();
-}
+using lathe::test::typeString;
 
 class DialectTest : public ::testing::Test {
 protected:

@@ -1,6 +1,7 @@
 // ONNX → lathe import: shape binding, the ImportResult, constants and
 // initializers, opset-specific rewrites, and the one-line errors (file, node,
 // every unsupported op).
+#include "MlirTestUtils.h"
 #include "frontend/Importer.h"
 #include "ir/LatheOps.h"
 #include "tools/lib/Compiler.h"
@@ -25,12 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string typeString(mlir::Type t) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  t.print(os);
-  return os.str();
-}
+using lathe::test::typeString;
 
 class ImporterTest : public ::testing::Test {
 protected:
