@@ -138,9 +138,35 @@ mlir::DenseElementsAttr toElementsAttr(mlir::MLIRContext *ctx, const Tensor &t);
 /// MLIR element type of an ONNX dtype; null when unsupported.
 mlir::Type toElementType(mlir::MLIRContext *ctx, int32_t onnxType);
 
+/// Imports a one-input node as OpT (no attributes).
+template <typename OpT> bool importUnary(NodeImporter &n) {
+  mlir::Value v = n.create<OpT>({n.input(0)});
+  n.setOutput(0, v);
+  return bool(v);
+}
+
+/// Imports a two-input broadcasting node as OpT.
+template <typename OpT> bool importBinary(NodeImporter &n) {
+  if (n.opset < 7 && n.attr("broadcast"))
+    return n.error("legacy broadcast attribute (opset < 7) is not supported");
+  mlir::Value v = n.create<OpT>({n.input(0), n.input(1)});
+  n.setOutput(0, v);
+  return bool(v);
+}
+
 using OpImportFn = bool (*)(NodeImporter &);
+using ImporterTable = std::map<std::string, OpImportFn>;
 /// ONNX op type → importer.
-const std::map<std::string, OpImportFn> &opImporters();
+const ImporterTable &opImporters();
+
+// Each family file (Import<Family>.cpp) registers its importers.
+void registerElementwiseImporters(ImporterTable &table);
+void registerReductionImporters(ImporterTable &table);
+void registerShapeImporters(ImporterTable &table);
+void registerNNImporters(ImporterTable &table);
+void registerRecurrentImporters(ImporterTable &table);
+void registerLossImporters(ImporterTable &table);
+void registerRandomImporters(ImporterTable &table);
 
 } // namespace lathe
 

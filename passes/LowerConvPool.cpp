@@ -83,7 +83,7 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    auto outType = cast<RankedTensorType>(op.getType());
+    auto outType = resultType(op);
     auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
     auto wType = cast<RankedTensorType>(adaptor.getWeight().getType());
     Type et = outType.getElementType();
@@ -189,7 +189,7 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
   matchAndRewrite(MaxPoolOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto outType = cast<RankedTensorType>(op.getType());
+    auto outType = resultType(op);
     auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
     Type et = outType.getElementType();
     int64_t s = op.getKernelShape().size();
@@ -212,7 +212,7 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
   matchAndRewrite(AveragePoolOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto outType = cast<RankedTensorType>(op.getType());
+    auto outType = resultType(op);
     auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
     Type et = outType.getElementType();
     ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
@@ -272,7 +272,7 @@ struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    auto outType = cast<RankedTensorType>(op.getType());
+    auto outType = resultType(op);
     auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
     Type et = outType.getElementType();
     int64_t rank = inType.getRank();
@@ -306,9 +306,9 @@ struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
 
 } // namespace
 
-void populateConvPoolLowering(RewritePatternSet &patterns) {
+void populateConvPoolLowering(const TypeConverter &converter, RewritePatternSet &patterns) {
   patterns.add<ConvLowering, MaxPoolLowering, AveragePoolLowering,
-               GlobalAveragePoolLowering>(patterns.getContext());
+               GlobalAveragePoolLowering>(converter, patterns.getContext());
 }
 
 } // namespace lathe

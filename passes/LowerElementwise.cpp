@@ -8,10 +8,6 @@ using namespace mlir;
 namespace lathe {
 namespace {
 
-RankedTensorType resultType(Operation *op) {
-  return cast<RankedTensorType>(op->getResult(0).getType());
-}
-
 template <typename OpT>
 struct BinaryLowering : OpConversionPattern<OpT> {
   using OpConversionPattern<OpT>::OpConversionPattern;
@@ -101,8 +97,11 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
   LogicalResult
   matchAndRewrite(ConstantOp op, OpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
-        op, cast<TypedAttr>(op.getValueAttr()));
+    auto value = cast<DenseElementsAttr>(op.getValueAttr());
+    Type et = signlessType(value.getElementType());
+    if (et != value.getElementType())
+      value = value.bitcast(et);
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
     return success();
   }
 };
@@ -242,7 +241,7 @@ struct SoftmaxLowering : OpConversionPattern<OpT> {
 
 } // namespace
 
-void populateElementwiseLowering(RewritePatternSet &patterns) {
+void populateElementwiseLowering(const TypeConverter &converter, RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<BinaryLowering<AddOp>, BinaryLowering<SubOp>,
                BinaryLowering<MulOp>, BinaryLowering<DivOp>,
@@ -250,7 +249,7 @@ void populateElementwiseLowering(RewritePatternSet &patterns) {
                ActivationLowering<TanhOp>, ActivationLowering<LeakyReluOp>,
                ActivationLowering<EluOp>, ForwardLowering<IdentityOp>,
                ForwardLowering<DropoutOp>, ConstantLowering, BatchNormLowering,
-               SoftmaxLowering<SoftmaxOp>, SoftmaxLowering<LogSoftmaxOp>>(ctx);
+               SoftmaxLowering<SoftmaxOp>, SoftmaxLowering<LogSoftmaxOp>>(converter, ctx);
 }
 
 } // namespace lathe

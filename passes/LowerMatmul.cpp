@@ -30,7 +30,7 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    auto type = cast<RankedTensorType>(op.getType());
+    auto type = resultType(op);
     Type et = type.getElementType();
     float alpha = op.getAlpha().convertToFloat();
     float beta = op.getBeta().convertToFloat();
@@ -79,7 +79,7 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    auto type = cast<RankedTensorType>(op.getType());
+    auto type = resultType(op);
     ArrayRef<int64_t> aShape =
         cast<RankedTensorType>(adaptor.getA().getType()).getShape();
     ArrayRef<int64_t> bShape =
@@ -131,8 +131,8 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
 
 } // namespace
 
-void populateMatmulLowering(RewritePatternSet &patterns) {
-  patterns.add<GemmLowering, MatMulLowering>(patterns.getContext());
+void populateMatmulLowering(const TypeConverter &converter, RewritePatternSet &patterns) {
+  patterns.add<GemmLowering, MatMulLowering>(converter, patterns.getContext());
 }
 
 } // namespace lathe

@@ -15,7 +15,7 @@ struct ReshapeLikeLowering : OpConversionPattern<OpT> {
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = cast<RankedTensorType>(op.getType());
+    auto type = resultType(op);
     rewriter.replaceOp(op, reshapeTo(rewriter, op.getLoc(), adaptor.getInput(),
                                      type.getShape()));
     return success();
@@ -27,7 +27,7 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
   LogicalResult
   matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = cast<RankedTensorType>(op.getType());
+    auto type = resultType(op);
     Value init = emptyTensor(rewriter, op.getLoc(), type);
     auto t = rewriter.create<linalg::TransposeOp>(op.getLoc(), adaptor.getInput(),
                                                   init, op.getPerm());
@@ -42,7 +42,7 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
   matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getType());
+    auto type = resultType(op);
     int64_t rank = type.getRank();
     int64_t axis = static_cast<int64_t>(op.getAxis());
     if (axis < 0)
@@ -69,9 +69,9 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
 
 } // namespace
 
-void populateShapeLowering(RewritePatternSet &patterns) {
+void populateShapeLowering(const TypeConverter &converter, RewritePatternSet &patterns) {
   patterns.add<ReshapeLikeLowering<FlattenOp>, ReshapeLikeLowering<ReshapeOp>,
-               TransposeLowering, ConcatLowering>(patterns.getContext());
+               TransposeLowering, ConcatLowering>(converter, patterns.getContext());
 }
 
 } // namespace lathe

@@ -105,6 +105,26 @@ Value padSpatial(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> low,
   return b.create<tensor::PadOp>(loc, outType, v, loAttrs, hiAttrs, pad);
 }
 
+Type signlessType(Type t) {
+  if (auto tensor = dyn_cast<RankedTensorType>(t))
+    return RankedTensorType::get(tensor.getShape(),
+                                 signlessType(tensor.getElementType()));
+  if (auto i = dyn_cast<IntegerType>(t); i && !i.isSignless())
+    return IntegerType::get(t.getContext(), i.getWidth());
+  return t;
+}
+
+RankedTensorType resultType(Operation *op, unsigned i) {
+  return cast<RankedTensorType>(signlessType(op->getResult(i).getType()));
+}
+
+bool isUnsigned(Value v) {
+  Type t = v.getType();
+  if (auto shaped = dyn_cast<ShapedType>(t))
+    t = shaped.getElementType();
+  return t.isUnsignedInteger();
+}
+
 TypedAttr floatAttr(Type t, double v) {
   return FloatAttr::get(t, v);
 }

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -47,10 +48,28 @@ mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t,
 llvm::SmallVector<mlir::utils::IteratorType>
 iterators(unsigned parallel, unsigned reduction = 0);
 
-void populateElementwiseLowering(mlir::RewritePatternSet &patterns);
-void populateMatmulLowering(mlir::RewritePatternSet &patterns);
-void populateConvPoolLowering(mlir::RewritePatternSet &patterns);
-void populateShapeLowering(mlir::RewritePatternSet &patterns);
+/// ONNX's unsigned types are MLIR unsigned integers in the lathe dialect and
+/// signless ones below it: the lowerings read signedness from the lathe op's
+/// own types (isUnsigned) and build everything with signlessType.
+mlir::Type signlessType(mlir::Type t);
+/// The lowered (signless) type of op's result `i`.
+mlir::RankedTensorType resultType(mlir::Operation *op, unsigned i = 0);
+/// Whether the element type of `v` (a lathe-level value) is unsigned.
+bool isUnsigned(mlir::Value v);
+
+// One populate function per family file (Lower<Family>.cpp). Patterns are
+// built with the converter so that adaptors hand them signless operands.
+using PopulateFn = void (*)(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateElementwiseLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateMatmulLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateConvPoolLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateShapeLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateReductionLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateIndexingLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateNormalizationLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateResizeLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateLossLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateRandomLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
 
 } // namespace lathe
 
