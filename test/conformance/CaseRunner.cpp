@@ -102,6 +102,30 @@ bool isStaticInput(const onnx::ValueInfoProto &vi) {
 
 } // namespace
 
+namespace {
+
+/// Operands that decide the shape of a result (Reshape's shape, Slice's
+/// starts, ...). lathe compiles static shapes, so a graph input in such a
+/// position is frozen to the case's value, as a user would with --freeze.
+const std::map<std::string, std::set<int>> &shapeOperands() {
+  static const std::map<std::string, std::set<int>> table = {
+      {"Reshape", {1}},
+  };
+  return table;
+}
+
+bool isShapeOperand(const onnx::NodeProto &node, const std::string &value) {
+  auto it = shapeOperands().find(node.op_type());
+  if (it == shapeOperands().end())
+    return false;
+  for (int i : it->second)
+    if (i < node.input_size() && node.input(i) == value)
+      return true;
+  return false;
+}
+
+} // namespace
+
 bool readModelInfo(const fs::path &modelPath, ModelInfo &info,
                    std::string &error) {
   std::ifstream in(modelPath, std::ios::binary);
@@ -126,8 +150,7 @@ bool readModelInfo(const fs::path &modelPath, ModelInfo &info,
       continue;
     bool isShape = false;
     for (const onnx::NodeProto &node : graph.node())
-      isShape |= node.op_type() == "Reshape" && node.input_size() > 1 &&
-                 node.input(1) == vi.name();
+      isShape |= isShapeOperand(node, vi.name());
     info.inputs.push_back({vi.name(), isStaticInput(vi), isShape});
     if (const char *kind = typeKind(vi.type()); kind && info.nonTensor.empty())
       info.nonTensor = "graph input '" + vi.name() + "' is " + kind +
