@@ -93,6 +93,10 @@ Type toElementType(MLIRContext *ctx, int32_t onnxType) {
     return b.getI64Type();
   case LATHE_DTYPE_BOOL:
     return b.getI1Type();
+  case LATHE_DTYPE_UINT8:
+    return b.getIntegerType(8, /*isSigned=*/false);
+  case LATHE_DTYPE_UINT16:
+    return b.getIntegerType(16, /*isSigned=*/false);
   default:
     return nullptr; // unsigned types need their own lowering rules
   }
