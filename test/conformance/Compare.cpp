@@ -12,20 +12,6 @@ namespace {
 constexpr double kRtol = 1e-3;
 constexpr double kAtol = 1e-7;
 
-double halfToDouble(uint16_t h) {
-  int sign = h >> 15;
-  int exponent = (h >> 10) & 0x1f;
-  int mantissa = h & 0x3ff;
-  double v;
-  if (exponent == 0)
-    v = std::ldexp(static_cast<double>(mantissa), -24); // zero or subnormal
-  else if (exponent == 31)
-    v = mantissa ? std::nan("") : HUGE_VAL;
-  else
-    v = std::ldexp(static_cast<double>(mantissa + 1024), exponent - 25);
-  return sign ? -v : v;
-}
-
 /// Compares element values read through `get(tensor, i)` as doubles.
 template <typename Get>
 bool compareFloats(const lathe::Tensor &actual, const lathe::Tensor &expected,
@@ -154,9 +140,20 @@ bool compareTensors(const lathe::Tensor &actual, const lathe::Tensor &expected,
     return compareFloats(
         actual, expected,
         [](const lathe::Tensor &t, int64_t i) {
-          return halfToDouble(t.as<uint16_t>()[i]);
+          return lathe::halfToDouble(t.as<uint16_t>()[i]);
         },
         why);
+  case DType::BF16:
+    return compareFloats(
+        actual, expected,
+        [](const lathe::Tensor &t, int64_t i) {
+          return lathe::bfloat16ToDouble(t.as<uint16_t>()[i]);
+        },
+        why);
+  case DType::U32:
+    return compareExact<uint32_t>(actual, expected, why);
+  case DType::U64:
+    return compareExact<uint64_t>(actual, expected, why);
   case DType::U8:
     return compareExact<uint8_t>(actual, expected, why);
   case DType::I8:
