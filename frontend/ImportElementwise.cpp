@@ -13,8 +13,7 @@ namespace lathe {
 namespace {
 
 /// Imports a node whose only attribute is float `name` (default `dflt`).
-template <typename OpT>
-bool importWithAlpha(NodeImporter &n, float dflt) {
+template <typename OpT> bool importWithAlpha(NodeImporter &n, float dflt) {
   Value v = n.create<OpT>({n.input(0)},
                           {n.namedF32("alpha", n.attrFloat("alpha", dflt))});
   n.setOutput(0, v);
@@ -86,9 +85,9 @@ bool importBitShift(NodeImporter &n) {
   std::string direction = n.attrString("direction", "");
   if (direction != "LEFT" && direction != "RIGHT")
     return n.error("direction must be LEFT or RIGHT, got '" + direction + "'");
-  Value v = n.create<BitShiftOp>({n.input(0), n.input(1)},
-                                 {n.named("direction",
-                                          n.b.getStringAttr(direction))});
+  Value v = n.create<BitShiftOp>(
+      {n.input(0), n.input(1)},
+      {n.named("direction", n.b.getStringAttr(direction))});
   n.setOutput(0, v);
   return bool(v);
 }

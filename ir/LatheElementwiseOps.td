@@ -145,7 +145,8 @@ def Lathe_CastOp : Lathe_InferOp<"cast"> {
     Converts each element to `to` (ONNX Cast and CastLike). Floats to
     integers truncate toward zero; anything to bool is `x != 0` (NaN is
     true); bool to a number is 0 or 1; integers widen by their own
-    signedness.
+    signedness. Conversions to bfloat16 drop the low 16 bits of the f32
+    value (truncation, as ONNX 1.12's reference and test data).
   }];
   let arguments = (ins Lathe_NumericTensor:$input, TypeAttr:$to);
   let results = (outs Lathe_NumericTensor:$output);

@@ -84,10 +84,8 @@ static Value scalarOf(CeluOp op, OpBuilder &b, Location loc, ValueRange a) {
   Value alpha = fconst(b, loc, x, op.getAlpha());
   Value zero = fconst(b, loc, x, 0.0);
   Value neg = b.create<arith::MulFOp>(
-      loc, alpha,
-      expMinusOne(b, loc, b.create<arith::DivFOp>(loc, x, alpha)));
-  return b.create<arith::AddFOp>(loc,
-                                 b.create<arith::MaximumFOp>(loc, x, zero),
+      loc, alpha, expMinusOne(b, loc, b.create<arith::DivFOp>(loc, x, alpha)));
+  return b.create<arith::AddFOp>(loc, b.create<arith::MaximumFOp>(loc, x, zero),
                                  b.create<arith::MinimumFOp>(loc, neg, zero));
 }
 
@@ -112,10 +110,8 @@ static Value scalarOf(HardSwishOp, OpBuilder &b, Location loc, ValueRange a) {
 static Value scalarOf(SoftplusOp, OpBuilder &b, Location loc, ValueRange a) {
   // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): no overflow for large x.
   Value x = a[0];
-  Value negAbs =
-      b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, x));
-  Value tail =
-      b.create<math::Log1pOp>(loc, b.create<math::ExpOp>(loc, negAbs));
+  Value negAbs = b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, x));
+  Value tail = b.create<math::Log1pOp>(loc, b.create<math::ExpOp>(loc, negAbs));
   return b.create<arith::AddFOp>(
       loc, b.create<arith::MaximumFOp>(loc, x, fconst(b, loc, x, 0.0)), tail);
 }
@@ -148,10 +144,11 @@ static Value scalarOf(ShrinkOp op, OpBuilder &b, Location loc, ValueRange a) {
                                         fconst(b, loc, x, -lambd));
   Value above = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x,
                                         fconst(b, loc, x, lambd));
-  Value y = b.create<arith::SelectOp>(
-      loc, above, b.create<arith::SubFOp>(loc, x, bias), fconst(b, loc, x, 0.0));
-  y = b.create<arith::SelectOp>(loc, below, b.create<arith::AddFOp>(loc, x, bias),
-                                y);
+  Value y = b.create<arith::SelectOp>(loc, above,
+                                      b.create<arith::SubFOp>(loc, x, bias),
+                                      fconst(b, loc, x, 0.0));
+  y = b.create<arith::SelectOp>(loc, below,
+                                b.create<arith::AddFOp>(loc, x, bias), y);
   return convertScalar(b, loc, y, t, false, uns);
 }
 
