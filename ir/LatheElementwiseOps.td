@@ -204,7 +204,8 @@ def Lathe_AtanhOp : Lathe_UnaryOp<"atanh", "y = atanh(x)">;
 // Activations
 //===----------------------------------------------------------------------===//
 
-def Lathe_ReluOp : Lathe_UnaryOp<"relu", "y = max(x, 0)">;
+// Relu-14 also takes signed integers.
+def Lathe_ReluOp : Lathe_NumericUnaryOp<"relu", "y = max(x, 0)">;
 def Lathe_SigmoidOp : Lathe_UnaryOp<"sigmoid", "y = 1 / (1 + exp(-x))">;
 def Lathe_TanhOp : Lathe_UnaryOp<"tanh", "y = tanh(x)">;
 def Lathe_LeakyReluOp : Lathe_UnaryOp<"leaky_relu",

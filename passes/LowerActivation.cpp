@@ -38,8 +38,13 @@ static Value lessThanZero(OpBuilder &b, Location loc, Value x) {
 // lookup, hence in namespace lathe)
 //===----------------------------------------------------------------------===//
 
-static Value scalarOf(ReluOp, OpBuilder &b, Location loc, ValueRange a) {
-  return b.create<arith::MaximumFOp>(loc, a[0], fconst(b, loc, a[0], 0.0));
+static Value scalarOf(ReluOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Value x = a[0];
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::MaximumFOp>(loc, x, fconst(b, loc, x, 0.0));
+  if (isUnsigned(op.getInput()))
+    return x;
+  return b.create<arith::MaxSIOp>(loc, x, intConst(b, loc, x.getType(), 0));
 }
 
 static Value scalarOf(SigmoidOp, OpBuilder &b, Location loc, ValueRange a) {
