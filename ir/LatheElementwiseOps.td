@@ -30,7 +30,7 @@ def Lathe_AddOp : Lathe_BinaryOp<"add", "Add">;
 def Lathe_SubOp : Lathe_BinaryOp<"sub", "Sub">;
 def Lathe_MulOp : Lathe_BinaryOp<"mul", "Mul">;
 def Lathe_DivOp : Lathe_BinaryOp<"div", "Div",
-    " Integer division truncates toward zero.">;
+    " Integer division truncates toward zero; a zero divisor gives 0 (no trap).">;
 def Lathe_MaxOp : Lathe_BinaryOp<"max", "Max",
     " Floats: a NaN operand gives NaN. ONNX's variadic Max is a chain.">;
 def Lathe_MinOp : Lathe_BinaryOp<"min", "Min",
@@ -38,7 +38,7 @@ def Lathe_MinOp : Lathe_BinaryOp<"min", "Min",
 def Lathe_ModOp : Lathe_BinaryOp<"mod", "Mod", [{
     With `fmod` the remainder has the sign of the dividend (C's fmod,
     truncated division); without it (integers only) it has the sign of the
-    divisor (Python's %, floored division).
+    divisor (Python's %, floored division). A zero divisor gives 0.
   }], (ins BoolAttr:$fmod)>;
 
 def Lathe_PowOp : Lathe_InferOp<"pow"> {

@@ -34,12 +34,42 @@ static Value scalarOf(MulOp, OpBuilder &b, Location loc, ValueRange a) {
   return b.create<arith::MulIOp>(loc, a[0], a[1]);
 }
 
+/// Integer division or remainder that cannot trap: x86 faults on a zero
+/// divisor and on INT_MIN / -1. Those give 0 (numpy's result for a zero
+/// divisor), except that the quotient by -1 is the wrapped negation.
+static Value integerDivision(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                             bool isUnsigned, bool remainder) {
+  Type t = lhs.getType();
+  Value zero = intConst(b, loc, t, 0), one = intConst(b, loc, t, 1);
+  Value byZero =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs, zero);
+  Value special = byZero;
+  Value byMinusOne;
+  if (!isUnsigned) {
+    byMinusOne = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs,
+                                         intConst(b, loc, t, -1));
+    special = b.create<arith::OrIOp>(loc, byZero, byMinusOne);
+  }
+  Value divisor = b.create<arith::SelectOp>(loc, special, one, rhs);
+  Value v;
+  if (remainder)
+    v = isUnsigned ? b.create<arith::RemUIOp>(loc, lhs, divisor).getResult()
+                   : b.create<arith::RemSIOp>(loc, lhs, divisor).getResult();
+  else
+    v = isUnsigned ? b.create<arith::DivUIOp>(loc, lhs, divisor).getResult()
+                   : b.create<arith::DivSIOp>(loc, lhs, divisor).getResult();
+  // (The remainder by -1 is already right: the one by 1, 0.)
+  if (!isUnsigned && !remainder)
+    v = b.create<arith::SelectOp>(loc, byMinusOne,
+                                  b.create<arith::SubIOp>(loc, zero, lhs), v);
+  return b.create<arith::SelectOp>(loc, byZero, zero, v);
+}
+
 static Value scalarOf(DivOp op, OpBuilder &b, Location loc, ValueRange a) {
   if (isFloat(a[0]))
     return b.create<arith::DivFOp>(loc, a[0], a[1]);
-  if (isUnsigned(op.getLhs()))
-    return b.create<arith::DivUIOp>(loc, a[0], a[1]);
-  return b.create<arith::DivSIOp>(loc, a[0], a[1]);
+  return integerDivision(b, loc, a[0], a[1], isUnsigned(op.getLhs()),
+                         /*remainder=*/false);
 }
 
 static Value scalarOf(MaxOp op, OpBuilder &b, Location loc, ValueRange a) {
@@ -61,10 +91,9 @@ static Value scalarOf(MinOp op, OpBuilder &b, Location loc, ValueRange a) {
 static Value scalarOf(ModOp op, OpBuilder &b, Location loc, ValueRange a) {
   if (isFloat(a[0]))
     return b.create<arith::RemFOp>(loc, a[0], a[1]);
-  if (isUnsigned(op.getLhs()))
-    return b.create<arith::RemUIOp>(loc, a[0], a[1]);
-  Value r = b.create<arith::RemSIOp>(loc, a[0], a[1]);
-  if (op.getFmod())
+  bool uns = isUnsigned(op.getLhs());
+  Value r = integerDivision(b, loc, a[0], a[1], uns, /*remainder=*/true);
+  if (uns || op.getFmod())
     return r;
   // Floored modulo: a non-zero remainder whose sign differs from the
   // divisor's moves by one divisor.

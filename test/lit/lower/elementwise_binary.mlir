@@ -8,6 +8,7 @@
 // Unsigned operands become signless below lathe; the op picks unsigned
 // arithmetic from its own types. Shifts by the width or more give 0.
 // CHECK-LABEL: func.func @unsigned(%{{.*}}: tensor<4xi8>, %{{.*}}: tensor<4xi8>)
+// CHECK-NOT: -1
 // CHECK: arith.divui
 // CHECK: arith.maxui
 // CHECK: arith.cmpi ult
@@ -25,15 +26,20 @@ func.func @unsigned(%a: tensor<4xui8>, %b: tensor<4xui8>) -> (tensor<4xui8>, ten
 
 // Integer Mod takes the divisor's sign: a non-zero remainder whose sign
 // differs from the divisor's is moved by one divisor. fmod is C's remainder.
+// Divisors 0 and -1 (which trap on x86) are replaced by 1; a zero divisor
+// gives 0.
 // CHECK-LABEL: func.func @mod
-// CHECK: %[[R:.*]] = arith.remsi
+// CHECK: %[[ZERO:.*]] = arith.cmpi eq, %[[B:.*]], %c0_i32
+// CHECK: %[[SAFE:.*]] = arith.select %{{.*}}, %c1_i32, %[[B]]
+// CHECK: %[[REM:.*]] = arith.remsi %{{.*}}, %[[SAFE]]
+// CHECK: %[[R:.*]] = arith.select %[[ZERO]], %c0_i32, %[[REM]]
 // CHECK: %[[SIGNS:.*]] = arith.xori %[[R]]
 // CHECK: arith.cmpi slt, %[[SIGNS]]
 // CHECK: %[[FIXED:.*]] = arith.addi %[[R]]
 // CHECK: arith.select %{{.*}}, %[[FIXED]], %[[R]]
 // CHECK: linalg.generic
-// CHECK-NEXT: ^bb0
-// CHECK-NEXT: arith.remsi
+// CHECK: arith.remsi
+// CHECK-NEXT: arith.select
 // CHECK-NEXT: linalg.yield
 func.func @mod(%a: tensor<4xi32>, %b: tensor<4xi32>) -> (tensor<4xi32>, tensor<4xi32>) {
   %0 = lathe.mod %a, %b {fmod = false} : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
