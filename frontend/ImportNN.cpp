@@ -11,8 +11,8 @@ namespace lathe {
 namespace {
 
 bool importGemm(NodeImporter &n) {
-  if (n.opset < 7 && n.attr("broadcast"))
-    return n.error("legacy broadcast attribute (opset < 7) is not supported");
+  // Before opset 7, C broadcasts only with broadcast=1; numpy broadcasting
+  // of C to [M, N] covers that, and equal shapes otherwise.
   SmallVector<Value> operands = {n.input(0), n.input(1)};
   if (n.hasInput(2))
     operands.push_back(n.input(2));
@@ -25,7 +25,11 @@ bool importGemm(NodeImporter &n) {
   return bool(v);
 }
 
-bool importMatMul(NodeImporter &n) { return importBinary<MatMulOp>(n); }
+bool importMatMul(NodeImporter &n) {
+  Value v = n.create<MatMulOp>({n.input(0), n.input(1)});
+  n.setOutput(0, v);
+  return bool(v);
+}
 
 /// Reads the sliding-window attributes shared by Conv and the pools and
 /// resolves auto_pad against the input's spatial shape.

@@ -7,6 +7,10 @@
 
 #include "llvm/Config/llvm-config.h"
 
+#ifdef LATHE_HAVE_CONFORMANCE
+#include "Conformance.h"
+#endif
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -101,6 +105,8 @@ static void printUsage(FILE *out) {
                "commands:\n"
                "  run MODEL      compile MODEL for this CPU and run it\n"
                "  compile MODEL  compile MODEL and print or write its IR\n"
+               "  conformance [DIR]  run ONNX's backend test cases and "
+               "compare\n"
                "\n"
                "options:\n"
                "  --version      print the version and exit\n"
@@ -135,6 +141,15 @@ int main(int argc, char **argv) {
     return runCommand(argc - 1, argv + 1);
   if (command == "compile")
     return compileCommand(argc - 1, argv + 1);
+  if (command == "conformance") {
+#ifdef LATHE_HAVE_CONFORMANCE
+    return lathe::conformance::conformanceMain(argc, argv, 2,
+                                               "lathe conformance");
+#else
+    return fail(kBadUsage, "this lathe was built without the conformance "
+                           "runner (LATHE_BUILD_TESTS=OFF)");
+#endif
+  }
   return fail(kBadUsage, "unknown command '" + command +
                              "' (try `lathe --help`)");
 }
