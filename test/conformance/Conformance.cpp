@@ -91,6 +91,7 @@ struct Result {
   Outcome outcome = Outcome::Fail;
   std::string reason;
   std::vector<std::string> ops;
+  std::vector<std::string> dtypes; // of the graph's inputs and outputs
   double seconds = 0;
   bool listed = false;
 };
@@ -227,6 +228,9 @@ bool writeJson(const std::string &path, const std::vector<Result> &results) {
           << ", \"seconds\": " << formatDouble(r.seconds) << ", \"ops\": [";
       for (size_t j = 0; j < r.ops.size(); ++j)
         out << (j ? ", " : "") << jsonString(r.ops[j]);
+      out << "], \"dtypes\": [";
+      for (size_t j = 0; j < r.dtypes.size(); ++j)
+        out << (j ? ", " : "") << jsonString(r.dtypes[j]);
       out << "]}" << (i + 1 < results.size() ? ",\n" : "\n");
     }
     out << "]}\n";
@@ -383,6 +387,26 @@ bool isRefusal(const std::string &reason) {
   return false;
 }
 
+/// Element types of the graph's tensor inputs and outputs ("FLOAT", ...).
+std::vector<std::string> graphDtypes(const fs::path &modelPath) {
+  std::set<std::string> names;
+  onnx::ModelProto model;
+  std::ifstream in(modelPath, std::ios::binary);
+  if (!in || !model.ParseFromIstream(&in))
+    return {};
+  auto add = [&](const onnx::ValueInfoProto &vi) {
+    if (vi.type().has_tensor_type())
+      names.insert(onnx::TensorProto_DataType_Name(
+          static_cast<onnx::TensorProto_DataType>(
+              vi.type().tensor_type().elem_type())));
+  };
+  for (const onnx::ValueInfoProto &vi : model.graph().input())
+    add(vi);
+  for (const onnx::ValueInfoProto &vi : model.graph().output())
+    add(vi);
+  return {names.begin(), names.end()};
+}
+
 Result runOne(const Case &c, const std::set<std::string> &supported,
               const Options &opts) {
   Result r;
@@ -401,6 +425,7 @@ Result runOne(const Case &c, const std::set<std::string> &supported,
     return r;
   }
   r.ops.assign(info.ops.begin(), info.ops.end());
+  r.dtypes = graphDtypes(c.dir / "model.onnx");
   std::vector<std::string> missing;
   for (const std::string &op : info.ops)
     if (!supported.count(op))

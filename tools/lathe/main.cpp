@@ -11,6 +11,10 @@
 #include "Conformance.h"
 #endif
 
+namespace lathe {
+const std::vector<std::string> &supportedOnnxOps(); // frontend/Importer.h
+} // namespace lathe
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -107,6 +111,8 @@ static void printUsage(FILE *out) {
                "  compile MODEL  compile MODEL and print or write its IR\n"
                "  conformance [DIR]  run ONNX's backend test cases and "
                "compare\n"
+               "  ops            list the ONNX operators lathe imports "
+               "(docs/ops.md has the detail)\n"
                "\n"
                "options:\n"
                "  --version      print the version and exit\n"
@@ -141,6 +147,19 @@ int main(int argc, char **argv) {
     return runCommand(argc - 1, argv + 1);
   if (command == "compile")
     return compileCommand(argc - 1, argv + 1);
+  if (command == "ops") {
+    if (argc > 2) {
+      if (std::strcmp(argv[2], "--help") == 0) {
+        std::printf("usage: lathe ops\n\nLists the ONNX operators (default "
+                    "domain) that lathe imports, one per line.\n");
+        return kOk;
+      }
+      return fail(kBadUsage, "lathe ops takes no arguments");
+    }
+    for (const std::string &op : lathe::supportedOnnxOps())
+      std::printf("%s\n", op.c_str());
+    return kOk;
+  }
   if (command == "conformance") {
 #ifdef LATHE_HAVE_CONFORMANCE
     return lathe::conformance::conformanceMain(argc, argv, 2,
