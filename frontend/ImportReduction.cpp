@@ -71,9 +71,9 @@ template <typename OpT> bool importReduce(NodeImporter &n) {
   std::sort(axes.begin(), axes.end());
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
     return n.error("axes repeat an axis");
-  Value v = n.create<OpT>({x}, {n.namedI64s("axes", axes),
-                                n.namedBool("keepdims",
-                                            n.attrInt("keepdims", 1) != 0)});
+  Value v = n.create<OpT>(
+      {x}, {n.namedI64s("axes", axes),
+            n.namedBool("keepdims", n.attrInt("keepdims", 1) != 0)});
   n.setOutput(0, v);
   return bool(v);
 }
@@ -81,11 +81,10 @@ template <typename OpT> bool importReduce(NodeImporter &n) {
 /// ArgMax/ArgMin; select_last_index exists from opset 12 (default 0).
 template <typename OpT> bool importArgReduce(NodeImporter &n) {
   Value v = n.create<OpT>(
-      {n.input(0)},
-      {n.namedI64("axis", n.attrInt("axis", 0)),
-       n.namedBool("keepdims", n.attrInt("keepdims", 1) != 0),
-       n.namedBool("select_last_index",
-                   n.attrInt("select_last_index", 0) != 0)});
+      {n.input(0)}, {n.namedI64("axis", n.attrInt("axis", 0)),
+                     n.namedBool("keepdims", n.attrInt("keepdims", 1) != 0),
+                     n.namedBool("select_last_index",
+                                 n.attrInt("select_last_index", 0) != 0)});
   n.setOutput(0, v);
   return bool(v);
 }
@@ -123,9 +122,9 @@ bool importTopK(NodeImporter &n) {
     k = ks[0];
   }
   Value values = n.create<TopKOp>(
-      {n.input(0)}, {n.namedI64("axis", n.attrInt("axis", -1)),
-                     n.namedI64("k", k),
-                     n.namedBool("largest", n.attrInt("largest", 1) != 0)});
+      {n.input(0)},
+      {n.namedI64("axis", n.attrInt("axis", -1)), n.namedI64("k", k),
+       n.namedBool("largest", n.attrInt("largest", 1) != 0)});
   if (!values)
     return false;
   n.setOutput(0, values);

@@ -49,12 +49,11 @@ FailureOr<int64_t> checkAxis(std::optional<Location> loc, StringRef opName,
 } // namespace
 
 #define LATHE_REDUCE_INFER(OP, NAME)                                           \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                           \
-                                     std::optional<Location> loc,             \
-                                     Adaptor adaptor,                         \
-                                     SmallVectorImpl<Type> &results) {        \
-    return inferReduce(loc, NAME, adaptor.getInput(), adaptor.getAxes(),      \
-                       adaptor.getKeepdims(), results);                       \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
+    return inferReduce(loc, NAME, adaptor.getInput(), adaptor.getAxes(),       \
+                       adaptor.getKeepdims(), results);                        \
   }
 LATHE_REDUCE_INFER(ReduceSumOp, "lathe.reduce_sum")
 LATHE_REDUCE_INFER(ReduceMeanOp, "lathe.reduce_mean")
@@ -69,27 +68,27 @@ LATHE_REDUCE_INFER(ReduceSumSquareOp, "lathe.reduce_sum_square")
 #undef LATHE_REDUCE_INFER
 
 /// The reduced shape of an arg-reduction, with int64 elements.
-static LogicalResult inferArgReduce(MLIRContext *ctx, std::optional<Location> loc,
-                             StringRef opName, Value input, int64_t axis,
-                             bool keepdims, SmallVectorImpl<Type> &results) {
+static LogicalResult inferArgReduce(MLIRContext *ctx,
+                                    std::optional<Location> loc,
+                                    StringRef opName, Value input, int64_t axis,
+                                    bool keepdims,
+                                    SmallVectorImpl<Type> &results) {
   auto a = checkAxis(loc, opName, input, axis);
   if (failed(a))
     return failure();
   SmallVector<Type> reduced;
   if (failed(inferReduce(loc, opName, input, ArrayRef(*a), keepdims, reduced)))
     return failure();
-  return inferred(results,
-                  Shape(cast<RankedTensorType>(reduced[0]).getShape()),
+  return inferred(results, Shape(cast<RankedTensorType>(reduced[0]).getShape()),
                   IntegerType::get(ctx, 64));
 }
 
 #define LATHE_ARG_INFER(OP, NAME)                                              \
-  LogicalResult OP::inferReturnTypes(MLIRContext *ctx,                        \
-                                     std::optional<Location> loc,             \
-                                     Adaptor adaptor,                         \
-                                     SmallVectorImpl<Type> &results) {        \
-    return inferArgReduce(ctx, loc, NAME, adaptor.getInput(),                 \
-                          adaptor.getAxis(), adaptor.getKeepdims(), results); \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &results) {                                        \
+    return inferArgReduce(ctx, loc, NAME, adaptor.getInput(),                  \
+                          adaptor.getAxis(), adaptor.getKeepdims(), results);  \
   }
 LATHE_ARG_INFER(ArgMaxOp, "lathe.argmax")
 LATHE_ARG_INFER(ArgMinOp, "lathe.argmin")

@@ -247,14 +247,13 @@ template <typename OpT> struct ReduceLowering : OpConversionPattern<OpT> {
       v = logSumExp(rewriter, loc, x, axes, kept, isUns);
     } else {
       Combine c = combination();
-      Value init =
-          filledTensor(rewriter, loc, kept, identityOf(c, et, isUns));
-      v = reduceInto(rewriter, loc, x, axes, {}, init,
-                     [&](OpBuilder &b, Location l, ValueRange in,
-                         ValueRange acc) -> SmallVector<Value> {
-                       return {combine(c, b, l, pre(b, l, in[0], isUns),
-                                       acc[0], isUns)};
-                     });
+      Value init = filledTensor(rewriter, loc, kept, identityOf(c, et, isUns));
+      v = reduceInto(
+          rewriter, loc, x, axes, {}, init,
+          [&](OpBuilder &b, Location l, ValueRange in,
+              ValueRange acc) -> SmallVector<Value> {
+            return {combine(c, b, l, pre(b, l, in[0], isUns), acc[0], isUns)};
+          });
       if (!std::is_same_v<OpT, ReduceSumOp>)
         v = buildElementwise(rewriter, loc, kept, v,
                              [&](OpBuilder &b, Location l, ValueRange a) {
@@ -276,8 +275,8 @@ template <typename OpT> struct ReduceLowering : OpConversionPattern<OpT> {
     Value max = reduceInto(
         rw, loc, x, axes, {},
         filledTensor(rw, loc, kept, identityOf(Combine::Max, et, isUns)),
-        [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc)
-            -> SmallVector<Value> {
+        [&](OpBuilder &b, Location l, ValueRange in,
+            ValueRange acc) -> SmallVector<Value> {
           return {combine(Combine::Max, b, l, in[0], acc[0], isUns)};
         });
     RankedTensorType keptF = RankedTensorType::get(kept.getShape(), ft);
@@ -285,30 +284,30 @@ template <typename OpT> struct ReduceLowering : OpConversionPattern<OpT> {
         rw, loc, keptF, max, [&](OpBuilder &b, Location l, ValueRange a) {
           Value m = toF64(b, l, a[0], isUns);
           Value inf = b.create<arith::ConstantOp>(
-              l, FloatAttr::get(ft, APFloat::getInf(
-                                        cast<FloatType>(ft).getFloatSemantics())));
+              l,
+              FloatAttr::get(ft, APFloat::getInf(
+                                     cast<FloatType>(ft).getFloatSemantics())));
           Value finite = b.create<arith::CmpFOp>(
               l, arith::CmpFPredicate::OLT, b.create<math::AbsFOp>(l, m), inf);
-          return b.create<arith::SelectOp>(l, finite, m,
-                                           floatConst(b, l, ft, 0.0))
+          return b
+              .create<arith::SelectOp>(l, finite, m, floatConst(b, l, ft, 0.0))
               .getResult();
         });
-    Value sum = reduceInto(
-        rw, loc, x, axes, shift,
-        filledTensor(rw, loc, keptF, floatAttr(ft, 0.0)),
-        [&](OpBuilder &b, Location l, ValueRange in, ValueRange acc)
-            -> SmallVector<Value> {
-          Value d = b.create<arith::SubFOp>(l, toF64(b, l, in[0], isUns), in[1]);
-          return {b.create<arith::AddFOp>(l, b.create<math::ExpOp>(l, d),
-                                          acc[0])};
-        });
-    return buildElementwise(
-        rw, loc, kept, ValueRange{sum, shift},
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          Value r = b.create<arith::AddFOp>(l, b.create<math::LogOp>(l, a[0]),
-                                            a[1]);
-          return fromF64(b, l, r, et, isUns);
-        });
+    Value sum = reduceInto(rw, loc, x, axes, shift,
+                           filledTensor(rw, loc, keptF, floatAttr(ft, 0.0)),
+                           [&](OpBuilder &b, Location l, ValueRange in,
+                               ValueRange acc) -> SmallVector<Value> {
+                             Value d = b.create<arith::SubFOp>(
+                                 l, toF64(b, l, in[0], isUns), in[1]);
+                             return {b.create<arith::AddFOp>(
+                                 l, b.create<math::ExpOp>(l, d), acc[0])};
+                           });
+    return buildElementwise(rw, loc, kept, ValueRange{sum, shift},
+                            [&](OpBuilder &b, Location l, ValueRange a) {
+                              Value r = b.create<arith::AddFOp>(
+                                  l, b.create<math::LogOp>(l, a[0]), a[1]);
+                              return fromF64(b, l, r, et, isUns);
+                            });
   }
 };
 
@@ -347,13 +346,13 @@ template <typename OpT> struct ArgReduceLowering : OpConversionPattern<OpT> {
       Value tieBreak = b.create<arith::CmpIOp>(
           l, last ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt, i,
           bestI);
-      Value tie = b.create<arith::AndIOp>(l, scalarEqual(b, l, v, best),
-                                          tieBreak);
-      Value none = b.create<arith::CmpIOp>(
-          l, arith::CmpIPredicate::slt, bestI,
-          b.create<arith::ConstantIntOp>(l, 0, 64));
-      Value take = b.create<arith::OrIOp>(
-          l, none, b.create<arith::OrIOp>(l, wins, tie));
+      Value tie =
+          b.create<arith::AndIOp>(l, scalarEqual(b, l, v, best), tieBreak);
+      Value none =
+          b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, bestI,
+                                  b.create<arith::ConstantIntOp>(l, 0, 64));
+      Value take =
+          b.create<arith::OrIOp>(l, none, b.create<arith::OrIOp>(l, wins, tie));
       return {b.create<arith::SelectOp>(l, take, v, best),
               b.create<arith::SelectOp>(l, take, i, bestI)};
     };
@@ -370,13 +369,14 @@ template <typename OpT> struct ArgReduceLowering : OpConversionPattern<OpT> {
 void populateReductionLowering(const TypeConverter &converter,
                                RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ReduceLowering<ReduceSumOp>, ReduceLowering<ReduceMeanOp>,
-               ReduceLowering<ReduceMaxOp>, ReduceLowering<ReduceMinOp>,
-               ReduceLowering<ReduceProdOp>, ReduceLowering<ReduceL1Op>,
-               ReduceLowering<ReduceL2Op>, ReduceLowering<ReduceLogSumOp>,
-               ReduceLowering<ReduceLogSumExpOp>,
-               ReduceLowering<ReduceSumSquareOp>, ArgReduceLowering<ArgMaxOp>,
-               ArgReduceLowering<ArgMinOp>>(converter, ctx);
+  patterns
+      .add<ReduceLowering<ReduceSumOp>, ReduceLowering<ReduceMeanOp>,
+           ReduceLowering<ReduceMaxOp>, ReduceLowering<ReduceMinOp>,
+           ReduceLowering<ReduceProdOp>, ReduceLowering<ReduceL1Op>,
+           ReduceLowering<ReduceL2Op>, ReduceLowering<ReduceLogSumOp>,
+           ReduceLowering<ReduceLogSumExpOp>, ReduceLowering<ReduceSumSquareOp>,
+           ArgReduceLowering<ArgMaxOp>, ArgReduceLowering<ArgMinOp>>(converter,
+                                                                     ctx);
   populateScanLowering(converter, patterns);
 }
 

@@ -49,7 +49,8 @@ struct CumSumLowering : OpConversionPattern<CumSumOp> {
     int64_t rank = type.getRank();
     RankedTensorType sliceType = withDim(type, axis, 1, et);
     bool exclusive = op.getExclusive(), reverse = op.getReverse();
-    Value acc0 = filledTensor(rewriter, loc, sliceType, rewriter.getZeroAttr(et));
+    Value acc0 =
+        filledTensor(rewriter, loc, sliceType, rewriter.getZeroAttr(et));
     Value out0 = emptyTensor(rewriter, loc, type);
     Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
     Value ub = rewriter.create<arith::ConstantIndexOp>(loc, n);
@@ -72,8 +73,8 @@ struct CumSumLowering : OpConversionPattern<CumSumOp> {
                     SmallVector<AffineMap>(2, b.getMultiDimIdentityMap(rank)),
                     iterators(rank),
                     [](OpBuilder &nb, Location nl, ValueRange a) {
-                      nb.create<linalg::YieldOp>(
-                          nl, scalarAdd(nb, nl, a[1], a[0]));
+                      nb.create<linalg::YieldOp>(nl,
+                                                 scalarAdd(nb, nl, a[1], a[0]));
                     })
                 .getResult(0);
           };
@@ -140,8 +141,8 @@ struct TopKLowering : OpConversionPattern<TopKOp> {
       Value zero = b.create<arith::ConstantIntOp>(l, 0, 64);
       Value first =
           b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, prevI, zero);
-      Value eligible = b.create<arith::OrIOp>(
-          l, first, before(b, l, prevV, prevI, v, j));
+      Value eligible =
+          b.create<arith::OrIOp>(l, first, before(b, l, prevV, prevI, v, j));
       Value none =
           b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, bestI, zero);
       Value better =
