@@ -110,6 +110,20 @@ namespace {
 const std::map<std::string, std::set<int>> &shapeOperands() {
   static const std::map<std::string, std::set<int>> table = {
       {"Reshape", {1}},
+      // Reduction axes (ReduceSum from opset 13, the others from 18), the
+      // CumSum axis and TopK's K.
+      {"ReduceSum", {1}},
+      {"ReduceMean", {1}},
+      {"ReduceMax", {1}},
+      {"ReduceMin", {1}},
+      {"ReduceProd", {1}},
+      {"ReduceL1", {1}},
+      {"ReduceL2", {1}},
+      {"ReduceLogSum", {1}},
+      {"ReduceLogSumExp", {1}},
+      {"ReduceSumSquare", {1}},
+      {"CumSum", {1}},
+      {"TopK", {1}},
   };
   return table;
 }
