@@ -110,6 +110,9 @@ namespace {
 const std::map<std::string, std::set<int>> &shapeOperands() {
   static const std::map<std::string, std::set<int>> table = {
       {"Reshape", {1}},
+      {"MaxUnpool", {2}},
+      {"Resize", {1, 2, 3}},
+      {"Upsample", {1}},
   };
   return table;
 }
