@@ -173,6 +173,9 @@ void registerNNImporters(ImporterTable &table);
 void registerRecurrentImporters(ImporterTable &table);
 void registerLossImporters(ImporterTable &table);
 void registerRandomImporters(ImporterTable &table);
+// Parts of the NN family, registered by registerNNImporters.
+void registerNormalizationImporters(ImporterTable &table);
+void registerResizeImporters(ImporterTable &table);
 
 } // namespace lathe
 

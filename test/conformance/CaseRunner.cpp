@@ -134,6 +134,9 @@ const std::map<std::string, std::set<int>> &shapeOperands() {
       {"Squeeze", {1}},
       {"Tile", {1}},
       {"Unsqueeze", {1}},
+      {"MaxUnpool", {2}},
+      {"Resize", {1, 2, 3}},
+      {"Upsample", {1}},
   };
   return table;
 }
