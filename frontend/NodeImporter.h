@@ -168,6 +168,10 @@ void registerRecurrentImporters(ImporterTable &table);
 void registerLossImporters(ImporterTable &table);
 void registerRandomImporters(ImporterTable &table);
 
+/// Dropout with a true or runtime training_mode (ImportRandom.cpp), called
+/// from the Dropout importer.
+bool importTrainingDropout(NodeImporter &n);
+
 } // namespace lathe
 
 #endif // LATHE_FRONTEND_NODEIMPORTER_H
