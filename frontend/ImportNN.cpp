@@ -325,11 +325,11 @@ bool importDropout(NodeImporter &n) {
   if (n.opset >= 12) {
     if (n.hasInput(2)) {
       const Tensor *t = n.constInput(2);
-      if (!t || t->dtype != DType::Bool || t->numel() != 1)
-        return n.error("training_mode must be a constant bool");
-      if (*t->as<uint8_t>())
-        return n.error("training_mode=true needs the training pipeline; only "
-                       "inference Dropout is supported");
+      // A runtime or true training_mode draws a random mask.
+      if (!t || (t->dtype == DType::Bool && t->numel() == 1 && *t->as<uint8_t>()))
+        return importTrainingDropout(n);
+      if (t->dtype != DType::Bool || t->numel() != 1)
+        return n.error("training_mode must be a bool scalar");
     }
     // In inference the ratio has no effect; keep it when it is known.
     if (const Tensor *r = n.constInput(1)) {

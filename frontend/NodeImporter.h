@@ -177,6 +177,10 @@ void registerRandomImporters(ImporterTable &table);
 void registerNormalizationImporters(ImporterTable &table);
 void registerResizeImporters(ImporterTable &table);
 
+/// Dropout with a true or runtime training_mode (ImportRandom.cpp), called
+/// from the Dropout importer.
+bool importTrainingDropout(NodeImporter &n);
+
 } // namespace lathe
 
 #endif // LATHE_FRONTEND_NODEIMPORTER_H
