@@ -18,7 +18,7 @@ bool compareFloats(const lathe::Tensor &actual, const lathe::Tensor &expected,
                    Get get, std::string &why) {
   int64_t n = expected.numel();
   int64_t firstBad = -1, bad = 0;
-  double firstActual = 0, firstExpected = 0, maxAbs = 0;
+  double firstActual = 0, firstExpected = 0, maxAbs = 0, maxRel = 0;
   for (int64_t i = 0; i < n; ++i) {
     double a = get(actual, i), e = get(expected, i);
     bool ok;
@@ -29,6 +29,8 @@ bool compareFloats(const lathe::Tensor &actual, const lathe::Tensor &expected,
     } else {
       double diff = std::fabs(a - e);
       maxAbs = std::max(maxAbs, diff);
+      if (e != 0)
+        maxRel = std::max(maxRel, diff / std::fabs(e));
       ok = diff <= kAtol + kRtol * std::fabs(e);
     }
     if (!ok) {
@@ -45,7 +47,8 @@ bool compareFloats(const lathe::Tensor &actual, const lathe::Tensor &expected,
   why = "element " + std::to_string(firstBad) + " of " + std::to_string(n) +
         ": got " + formatDouble(firstActual) + ", expected " +
         formatDouble(firstExpected) + " (" + std::to_string(bad) +
-        " mismatched, max abs error " + formatDouble(maxAbs) + ", rtol " +
+        " mismatched, max abs error " + formatDouble(maxAbs) +
+        ", max rel error " + formatDouble(maxRel) + "; rtol " +
         formatDouble(kRtol) + ", atol " + formatDouble(kAtol) + ")";
   return false;
 }
