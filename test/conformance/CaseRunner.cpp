@@ -124,6 +124,19 @@ const std::map<std::string, std::set<int>> &shapeOperands() {
       {"ReduceSumSquare", {1}},
       {"CumSum", {1}},
       {"TopK", {1}},
+      {"ConstantOfShape", {0}},
+      {"Expand", {1}},
+      {"OneHot", {1}},
+      {"Pad", {1}},
+      {"Range", {0, 1, 2}},
+      {"Slice", {1, 2, 3, 4}},
+      {"Split", {1}},
+      {"Squeeze", {1}},
+      {"Tile", {1}},
+      {"Unsqueeze", {1}},
+      {"MaxUnpool", {2}},
+      {"Resize", {1, 2, 3}},
+      {"Upsample", {1}},
   };
   return table;
 }
