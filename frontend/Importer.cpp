@@ -3,6 +3,7 @@
 // libonnx reports problems by throwing, so every call into it is wrapped here
 // and turned into a one-line error; no exception escapes this file.
 #include "frontend/Importer.h"
+#include "frontend/ConstantEval.h"
 #include "frontend/NodeImporter.h"
 #include "frontend/OnnxTensor.h"
 #include "ir/LatheDialect.h"
@@ -93,8 +94,18 @@ Type toElementType(MLIRContext *ctx, int32_t onnxType) {
     return b.getI64Type();
   case LATHE_DTYPE_BOOL:
     return b.getI1Type();
+  case LATHE_DTYPE_BFLOAT16:
+    return b.getBF16Type();
+  case LATHE_DTYPE_UINT8:
+    return IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  case LATHE_DTYPE_UINT16:
+    return IntegerType::get(ctx, 16, IntegerType::Unsigned);
+  case LATHE_DTYPE_UINT32:
+    return IntegerType::get(ctx, 32, IntegerType::Unsigned);
+  case LATHE_DTYPE_UINT64:
+    return IntegerType::get(ctx, 64, IntegerType::Unsigned);
   default:
-    return nullptr; // unsigned types need their own lowering rules
+    return nullptr;
   }
 }
 
@@ -318,7 +329,8 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto &node = graph.node(i);
     bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
-    if (defaultDomain && opImporters().count(node.op_type()))
+    if (defaultDomain && (opImporters().count(node.op_type()) ||
+                          isConstantFoldable(node.op_type())))
       continue;
     std::string op = defaultDomain ? node.op_type()
                                    : node.domain() + "." + node.op_type();
@@ -441,7 +453,14 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     }
     NodeImporter importer(node, result.opset, b, loc, std::move(inputs),
                           std::move(constInputs));
-    bool ok = opImporters().at(node.op_type())(importer);
+    // Nodes over constants are evaluated on the host (shape subgraphs).
+    auto importFn = opImporters().find(node.op_type());
+    bool ok = foldConstantNode(importer) ||
+              (importFn != opImporters().end()
+                   ? importFn->second(importer)
+                   : importer.error(node.op_type() +
+                                    " is supported only on compile-time "
+                                    "constant inputs"));
     if (!ok || !diagnostic.empty()) {
       std::string message = diagnostic.empty() ? "import failed" : diagnostic;
       // Name the op type too: "file: node 'n' (Conv): ...".

@@ -133,4 +133,48 @@ Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
   return b.create<arith::ConstantOp>(loc, floatAttr(t, v));
 }
 
+Value buildIndexedGeneric(OpBuilder &b, Location loc, RankedTensorType outType,
+                          ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+                          IndexedBodyFn body) {
+  SmallVector<AffineMap> maps(inputMaps.begin(), inputMaps.end());
+  maps.push_back(
+      AffineMap::getMultiDimIdentityMap(outType.getRank(), b.getContext()));
+  auto generic = b.create<linalg::GenericOp>(
+      loc, outType, inputs, ValueRange{emptyTensor(b, loc, outType)}, maps,
+      iterators(outType.getRank()),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        SmallVector<Value> ivs;
+        for (int64_t d = 0; d < outType.getRank(); ++d)
+          ivs.push_back(nb.create<linalg::IndexOp>(nloc, d));
+        nb.create<linalg::YieldOp>(nloc, body(nb, nloc, args.drop_back(), ivs));
+      });
+  return generic.getResult(0);
+}
+
+Value normalisedIndex(OpBuilder &b, Location loc, Value idx, int64_t dim,
+                      bool isUnsigned) {
+  Value i = isUnsigned ? b.create<arith::IndexCastUIOp>(loc, b.getIndexType(),
+                                                        idx)
+                             .getResult()
+                       : b.create<arith::IndexCastOp>(loc, b.getIndexType(),
+                                                      idx)
+                             .getResult();
+  if (isUnsigned)
+    return i;
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value negative =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, i, zero);
+  Value wrapped = b.create<arith::AddIOp>(
+      loc, i, b.create<arith::ConstantIndexOp>(loc, dim));
+  return b.create<arith::SelectOp>(loc, negative, wrapped, i);
+}
+
+bool replaceIfEmpty(Operation *op, ConversionPatternRewriter &rewriter) {
+  RankedTensorType type = resultType(op);
+  if (type.getNumElements() != 0)
+    return false;
+  rewriter.replaceOp(op, emptyTensor(rewriter, op->getLoc(), type));
+  return true;
+}
+
 } // namespace lathe

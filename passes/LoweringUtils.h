@@ -57,6 +57,30 @@ mlir::RankedTensorType resultType(mlir::Operation *op, unsigned i = 0);
 /// Whether the element type of `v` (a lathe-level value) is unsigned.
 bool isUnsigned(mlir::Value v);
 
+using IndexedBodyFn = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange args,
+    mlir::ValueRange ivs)>;
+/// A parallel linalg.generic producing `outType`; the body gets the scalars
+/// of `inputs` (read through `inputMaps`) and the loop indices
+/// (linalg.index), for gathers that read with tensor.extract.
+mlir::Value buildIndexedGeneric(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::RankedTensorType outType,
+                                mlir::ValueRange inputs,
+                                llvm::ArrayRef<mlir::AffineMap> inputMaps,
+                                IndexedBodyFn body);
+
+/// An integer index (any width; `isUnsigned` for ONNX's unsigned types) as
+/// `index`, counted from the end of a dim of size `dim` when negative.
+mlir::Value normalisedIndex(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value idx, int64_t dim,
+                            bool isUnsigned = false);
+
+/// Replaces `op` by a tensor.empty when its result has no elements (no
+/// computation is needed, and linalg's verifier rejects the out-of-range
+/// maps some lowerings would build for it). Returns whether it did.
+bool replaceIfEmpty(mlir::Operation *op,
+                    mlir::ConversionPatternRewriter &rewriter);
+
 // One populate function per family file (Lower<Family>.cpp). Patterns are
 // built with the converter so that adaptors hand them signless operands.
 using PopulateFn = void (*)(const mlir::TypeConverter &, mlir::RewritePatternSet &);

@@ -110,6 +110,33 @@ namespace {
 const std::map<std::string, std::set<int>> &shapeOperands() {
   static const std::map<std::string, std::set<int>> table = {
       {"Reshape", {1}},
+      // Reduction axes (ReduceSum from opset 13, the others from 18), the
+      // CumSum axis and TopK's K.
+      {"ReduceSum", {1}},
+      {"ReduceMean", {1}},
+      {"ReduceMax", {1}},
+      {"ReduceMin", {1}},
+      {"ReduceProd", {1}},
+      {"ReduceL1", {1}},
+      {"ReduceL2", {1}},
+      {"ReduceLogSum", {1}},
+      {"ReduceLogSumExp", {1}},
+      {"ReduceSumSquare", {1}},
+      {"CumSum", {1}},
+      {"TopK", {1}},
+      {"ConstantOfShape", {0}},
+      {"Expand", {1}},
+      {"OneHot", {1}},
+      {"Pad", {1}},
+      {"Range", {0, 1, 2}},
+      {"Slice", {1, 2, 3, 4}},
+      {"Split", {1}},
+      {"Squeeze", {1}},
+      {"Tile", {1}},
+      {"Unsqueeze", {1}},
+      {"MaxUnpool", {2}},
+      {"Resize", {1, 2, 3}},
+      {"Upsample", {1}},
   };
   return table;
 }
