@@ -13,13 +13,15 @@ using namespace mlir;
 namespace lathe {
 namespace {
 
-/// The generator's seed: the bits of ONNX's float `seed`, or, without one,
-/// a fixed default mixed with the node's first output name (FNV-1a), so
-/// that unseeded generators of one model draw different but reproducible
-/// streams.
+/// The generator's seed: the bits of ONNX's float `seed` (Dropout's is an
+/// integer, taken as it is), or, without one, a fixed default mixed with the
+/// node's first output name (FNV-1a), so that unseeded generators of one
+/// model draw different but reproducible streams.
 int64_t seedOf(NodeImporter &n) {
-  if (n.attr("seed")) {
-    float f = n.attrFloat("seed", 0.0f);
+  if (const onnx::AttributeProto *a = n.attr("seed")) {
+    if (a->type() == onnx::AttributeProto::INT) // Dropout's seed
+      return a->i();
+    float f = a->f();
     uint32_t bits;
     std::memcpy(&bits, &f, sizeof bits);
     return bits;
