@@ -44,8 +44,8 @@ LogicalResult inferBroadcast(std::optional<Location> loc, StringRef opName,
                              SmallVectorImpl<Type> &results) {
   auto out = broadcastShapes(shapeOf(lhs), shapeOf(rhs));
   if (!out)
-    return fail(loc, Twine(opName) + ": shapes " + str(shapeOf(lhs)) +
-                         " and " + str(shapeOf(rhs)) + " do not broadcast");
+    return fail(loc, Twine(opName) + ": shapes " + str(shapeOf(lhs)) + " and " +
+                         str(shapeOf(rhs)) + " do not broadcast");
   return inferred(results, *out, elementTypeOf(lhs));
 }
 
@@ -56,12 +56,12 @@ LogicalResult inferSameAsInput(Value input, SmallVectorImpl<Type> &results) {
 
 /// Checks the window attributes shared by conv and pooling.
 LogicalResult checkWindow(std::optional<Location> loc, StringRef opName,
-                          const Shape &in, size_t spatial, ArrayRef<int64_t> kernel,
-                          ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
-                          ArrayRef<int64_t> pads) {
+                          const Shape &in, size_t spatial,
+                          ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                          ArrayRef<int64_t> dilations, ArrayRef<int64_t> pads) {
   if (in.size() < 3)
-    return fail(loc, Twine(opName) + ": input must be [N, C, spatial...], got " +
-                         str(in));
+    return fail(loc, Twine(opName) +
+                         ": input must be [N, C, spatial...], got " + str(in));
   if (kernel.size() != spatial || strides.size() != spatial ||
       dilations.size() != spatial || pads.size() != 2 * spatial)
     return fail(loc, Twine(opName) + ": kernel " + str(kernel) + ", strides " +
@@ -78,14 +78,12 @@ LogicalResult checkWindow(std::optional<Location> loc, StringRef opName,
   return success();
 }
 
-LogicalResult inferWindowOutput(std::optional<Location> loc, StringRef opName,
-                                const Shape &in, int64_t channels,
-                                ArrayRef<int64_t> kernel,
-                                ArrayRef<int64_t> strides,
-                                ArrayRef<int64_t> dilations,
-                                ArrayRef<int64_t> pads, bool ceilMode,
-                                Type elementType,
-                                SmallVectorImpl<Type> &results) {
+LogicalResult
+inferWindowOutput(std::optional<Location> loc, StringRef opName,
+                  const Shape &in, int64_t channels, ArrayRef<int64_t> kernel,
+                  ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+                  ArrayRef<int64_t> pads, bool ceilMode, Type elementType,
+                  SmallVectorImpl<Type> &results) {
   size_t spatial = in.size() - 2;
   Shape out = {in[0], channels};
   for (size_t i = 0; i < spatial; ++i) {
@@ -98,6 +96,5 @@ LogicalResult inferWindowOutput(std::optional<Location> loc, StringRef opName,
   }
   return inferred(results, out, elementType);
 }
-
 
 } // namespace lathe::infer

@@ -31,8 +31,8 @@ mlir::LogicalResult inferBroadcast(std::optional<mlir::Location> loc,
                                    llvm::StringRef opName, mlir::Value lhs,
                                    mlir::Value rhs,
                                    llvm::SmallVectorImpl<mlir::Type> &results);
-mlir::LogicalResult inferSameAsInput(mlir::Value input,
-                                     llvm::SmallVectorImpl<mlir::Type> &results);
+mlir::LogicalResult
+inferSameAsInput(mlir::Value input, llvm::SmallVectorImpl<mlir::Type> &results);
 /// Checks the window attributes shared by conv and pooling.
 mlir::LogicalResult checkWindow(std::optional<mlir::Location> loc,
                                 llvm::StringRef opName, const Shape &in,
@@ -41,14 +41,12 @@ mlir::LogicalResult checkWindow(std::optional<mlir::Location> loc,
                                 llvm::ArrayRef<int64_t> dilations,
                                 llvm::ArrayRef<int64_t> pads);
 /// [N, channels, windowed spatial dims...].
-mlir::LogicalResult
-inferWindowOutput(std::optional<mlir::Location> loc, llvm::StringRef opName,
-                  const Shape &in, int64_t channels,
-                  llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
-                  llvm::ArrayRef<int64_t> dilations,
-                  llvm::ArrayRef<int64_t> pads, bool ceilMode,
-                  mlir::Type elementType,
-                  llvm::SmallVectorImpl<mlir::Type> &results);
+mlir::LogicalResult inferWindowOutput(
+    std::optional<mlir::Location> loc, llvm::StringRef opName, const Shape &in,
+    int64_t channels, llvm::ArrayRef<int64_t> kernel,
+    llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> dilations,
+    llvm::ArrayRef<int64_t> pads, bool ceilMode, mlir::Type elementType,
+    llvm::SmallVectorImpl<mlir::Type> &results);
 
 } // namespace lathe::infer
 

@@ -39,8 +39,8 @@ struct PrepareBufferizationPass
           continue;
         Value empty = b.create<tensor::EmptyOp>(ret.getLoc(), type.getShape(),
                                                 type.getElementType());
-        operand.set(b.create<linalg::CopyOp>(ret.getLoc(), v, empty)
-                        .getResult(0));
+        operand.set(
+            b.create<linalg::CopyOp>(ret.getLoc(), v, empty).getResult(0));
       }
     });
   }
@@ -59,7 +59,9 @@ struct LowerCopiesPass : impl::LowerCopiesBase<LowerCopiesPass> {
 
 constexpr int64_t kAlignment = 64;
 
-int64_t alignUp(int64_t v) { return (v + kAlignment - 1) / kAlignment * kAlignment; }
+int64_t alignUp(int64_t v) {
+  return (v + kAlignment - 1) / kAlignment * kAlignment;
+}
 
 struct PlanArenaPass : impl::PlanArenaBase<PlanArenaPass> {
   void runOnOperation() override {

@@ -40,8 +40,9 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType outType,
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps;
   for (Value in : inputs)
-    maps.push_back(broadcastMap(
-        ctx, cast<RankedTensorType>(in.getType()).getShape(), outType.getShape()));
+    maps.push_back(broadcastMap(ctx,
+                                cast<RankedTensorType>(in.getType()).getShape(),
+                                outType.getShape()));
   maps.push_back(AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx));
   auto generic = b.create<linalg::GenericOp>(
       loc, outType, inputs, ValueRange{emptyTensor(b, loc, outType)}, maps,
@@ -69,8 +70,8 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
     ReassociationIndices all;
     for (int64_t i = 0; i < type.getRank(); ++i)
       all.push_back(i);
-    flat = b.create<tensor::CollapseShapeOp>(loc, v,
-                                             ArrayRef<ReassociationIndices>{all});
+    flat = b.create<tensor::CollapseShapeOp>(
+        loc, v, ArrayRef<ReassociationIndices>{all});
   }
   if (shape.size() == 1)
     return flat;
@@ -125,9 +126,7 @@ bool isUnsigned(Value v) {
   return t.isUnsignedInteger();
 }
 
-TypedAttr floatAttr(Type t, double v) {
-  return FloatAttr::get(t, v);
-}
+TypedAttr floatAttr(Type t, double v) { return FloatAttr::get(t, v); }
 
 Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
   return b.create<arith::ConstantOp>(loc, floatAttr(t, v));
@@ -153,12 +152,11 @@ Value buildIndexedGeneric(OpBuilder &b, Location loc, RankedTensorType outType,
 
 Value normalisedIndex(OpBuilder &b, Location loc, Value idx, int64_t dim,
                       bool isUnsigned) {
-  Value i = isUnsigned ? b.create<arith::IndexCastUIOp>(loc, b.getIndexType(),
-                                                        idx)
-                             .getResult()
-                       : b.create<arith::IndexCastOp>(loc, b.getIndexType(),
-                                                      idx)
-                             .getResult();
+  Value i = isUnsigned
+                ? b.create<arith::IndexCastUIOp>(loc, b.getIndexType(), idx)
+                      .getResult()
+                : b.create<arith::IndexCastOp>(loc, b.getIndexType(), idx)
+                      .getResult();
   if (isUnsigned)
     return i;
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);

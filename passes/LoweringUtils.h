@@ -38,15 +38,15 @@ mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 
 /// Pads the trailing spatial dims (all dims from 2) of an NC... tensor.
 mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
-                       llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
-                       mlir::TypedAttr padValue);
+                       llvm::ArrayRef<int64_t> low,
+                       llvm::ArrayRef<int64_t> high, mlir::TypedAttr padValue);
 
 mlir::TypedAttr floatAttr(mlir::Type t, double v);
 mlir::Value floatConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t,
                        double v);
 
-llvm::SmallVector<mlir::utils::IteratorType>
-iterators(unsigned parallel, unsigned reduction = 0);
+llvm::SmallVector<mlir::utils::IteratorType> iterators(unsigned parallel,
+                                                       unsigned reduction = 0);
 
 /// ONNX's unsigned types are MLIR unsigned integers in the lathe dialect and
 /// signless ones below it: the lowerings read signedness from the lathe op's
@@ -83,18 +83,30 @@ bool replaceIfEmpty(mlir::Operation *op,
 
 // One populate function per family file (Lower<Family>.cpp). Patterns are
 // built with the converter so that adaptors hand them signless operands.
-using PopulateFn = void (*)(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateElementwiseLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateMatmulLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateConvPoolLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateShapeLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateReductionLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateIndexingLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateNormalizationLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateResizeLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateLossLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateRandomLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
-void populateRecurrentLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+using PopulateFn = void (*)(const mlir::TypeConverter &,
+                            mlir::RewritePatternSet &);
+void populateElementwiseLowering(const mlir::TypeConverter &,
+                                 mlir::RewritePatternSet &);
+void populateMatmulLowering(const mlir::TypeConverter &,
+                            mlir::RewritePatternSet &);
+void populateConvPoolLowering(const mlir::TypeConverter &,
+                              mlir::RewritePatternSet &);
+void populateShapeLowering(const mlir::TypeConverter &,
+                           mlir::RewritePatternSet &);
+void populateReductionLowering(const mlir::TypeConverter &,
+                               mlir::RewritePatternSet &);
+void populateIndexingLowering(const mlir::TypeConverter &,
+                              mlir::RewritePatternSet &);
+void populateNormalizationLowering(const mlir::TypeConverter &,
+                                   mlir::RewritePatternSet &);
+void populateResizeLowering(const mlir::TypeConverter &,
+                            mlir::RewritePatternSet &);
+void populateLossLowering(const mlir::TypeConverter &,
+                          mlir::RewritePatternSet &);
+void populateRandomLowering(const mlir::TypeConverter &,
+                            mlir::RewritePatternSet &);
+void populateRecurrentLowering(const mlir::TypeConverter &,
+                               mlir::RewritePatternSet &);
 
 } // namespace lathe
 

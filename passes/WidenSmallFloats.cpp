@@ -7,11 +7,13 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 
@@ -39,8 +41,7 @@ bool isExempt(Operation *op) {
              arith::FPToUIOp, arith::SIToFPOp, arith::UIToFPOp>(op);
 }
 
-struct WidenSmallFloatsPass
-    : impl::WidenSmallFloatsBase<WidenSmallFloatsPass> {
+struct WidenSmallFloatsPass : impl::WidenSmallFloatsBase<WidenSmallFloatsPass> {
   void runOnOperation() override {
     SmallVector<Operation *> work;
     getOperation()->walk([&](Operation *op) {
@@ -85,6 +86,13 @@ struct WidenSmallFloatsPass
           trunc->erase();
       }
     });
+    // bf16 <-> f32 conversions as integer code: LLVM lowers them to
+    // __truncsfbf2/__extendbfsf2, which older libgcc (Debian 12's) lacks.
+    RewritePatternSet patterns(&getContext());
+    arith::populateExpandBFloat16Patterns(patterns);
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
   }
 };
 

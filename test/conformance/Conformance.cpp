@@ -164,10 +164,10 @@ bool writeExpectations(const std::string &path,
         out << "\n# " << suite << "\n";
       }
       auto it = old.find(r.c.id());
-      std::string reason = it != old.end()
-                               ? it->second.reason
-                               : std::string(outcomeName(r.outcome)) + ": " +
-                                     r.reason;
+      std::string reason =
+          it != old.end()
+              ? it->second.reason
+              : std::string(outcomeName(r.outcome)) + ": " + r.reason;
       std::string name = suite == "node" ? r.c.name : r.c.id();
       out << name << std::string(name.size() < 48 ? 48 - name.size() : 1, ' ')
           << oneLine(reason) << "\n";
@@ -350,9 +350,8 @@ bool collectCases(const fs::path &dir, std::vector<Case> &cases,
   if (clean.filename().empty())
     clean = clean.parent_path();
   if (isCaseDir(clean)) {
-    cases.push_back(
-        {clean.parent_path().filename().string(), clean.filename().string(),
-         clean});
+    cases.push_back({clean.parent_path().filename().string(),
+                     clean.filename().string(), clean});
     return true;
   }
   std::vector<Case> found;
@@ -381,8 +380,8 @@ bool isRefusal(const std::string &reason) {
     return false;
   for (const char *marker :
        {"not supported", "unsupported", "not implemented", "must be a constant",
-        "must be a compile-time constant",
-        "lathe handles tensors only", "is not in [", "does not support"})
+        "must be a compile-time constant", "lathe handles tensors only",
+        "is not in [", "does not support"})
     if (reason.find(marker) != std::string::npos)
       return true;
   return false;
@@ -553,8 +552,8 @@ int conformanceMain(int argc, char **argv, int first, const char *prog) {
       std::cout << line << "\n";
       errors.push_back(c.id() + ": " + outcomeName(r.outcome) +
                        " and not listed in " + opts.expectFile);
-    } else if (opts.verbose || (opts.expectFile.empty() &&
-                                r.outcome == Outcome::Fail)) {
+    } else if (opts.verbose ||
+               (opts.expectFile.empty() && r.outcome == Outcome::Fail)) {
       std::cout << line;
       if (r.listed && opts.verbose)
         std::cout << " [listed: " << listed->second.reason << "]";
@@ -570,9 +569,8 @@ int conformanceMain(int argc, char **argv, int first, const char *prog) {
     for (const auto &kv : expectations) {
       std::string suite = kv.first.substr(0, kv.first.find('/'));
       if (!kv.second.seen && suites.count(suite)) {
-        std::string e = opts.expectFile + ":" +
-                        std::to_string(kv.second.line) + ": " + kv.first +
-                        ": not a case: remove it";
+        std::string e = opts.expectFile + ":" + std::to_string(kv.second.line) +
+                        ": " + kv.first + ": not a case: remove it";
         std::cout << e << "\n";
         errors.push_back(e);
       }
@@ -585,8 +583,8 @@ int conformanceMain(int argc, char **argv, int first, const char *prog) {
     total.pass += t.pass;
     total.fail += t.fail;
     total.unsupported += t.unsupported;
-    std::cout << suite << ": " << t.pass << " passed, " << t.fail
-              << " failed, " << t.unsupported << " unsupported\n";
+    std::cout << suite << ": " << t.pass << " passed, " << t.fail << " failed, "
+              << t.unsupported << " unsupported\n";
   }
   if (!opts.jsonFile.empty() && !writeJson(opts.jsonFile, results)) {
     std::cerr << prog << ": error: cannot write " << opts.jsonFile << "\n";

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -24,7 +25,8 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 TEST_F(SessionTest, GemmTransposesAlphaBetaAndRowBias) {
-  // A is stored [K,M] (transA), B is [N,K] (transB), C [N] broadcasts over rows.
+  // A is stored [K,M] (transA), B is [N,K] (transB), C [N] broadcasts over
+  // rows.
   const int64_t M = 3, K = 5, N = 4;
   auto s = compile("gemm.onnxtxt", R"onnx(
 <ir_version: 8, opset_import: ["" : 13]>
@@ -57,8 +59,8 @@ TEST_F(SessionTest, GemmColumnBiasFromInitializer) {
   Tensor b = randomTensor(rng, {K, N}), c = randomTensor(rng, {M, 1});
   auto s = compile("gemm2.onnxtxt",
                    "<ir_version: 8, opset_import: [\"\" : 13]>\n"
-                   "agraph (float[4,3] a, float[3,6] b = " + literal(b) +
-                       ", float[4,1] c = " + literal(c) +
+                   "agraph (float[4,3] a, float[3,6] b = " +
+                       literal(b) + ", float[4,1] c = " + literal(c) +
                        ") => (float[4,6] y) {\n"
                        "  y = Gemm <alpha = 1.5, beta = -1.0> (a, b, c)\n}\n");
   ASSERT_TRUE(s);
@@ -143,7 +145,8 @@ agraph (float[4] v, float[3,4,2] b, float[3,2,4] a) => (float[3,2] y, float[3,2]
 }
 
 TEST_F(SessionTest, BroadcastArithmeticChainAtBothOptLevels) {
-  // ((x + r) * c - s) / d over [2,3,4] with r [4], c [3,1], s scalar, d [2,1,1].
+  // ((x + r) * c - s) / d over [2,3,4] with r [4], c [3,1], s scalar, d
+  // [2,1,1].
   const char *text = R"onnx(
 <ir_version: 8, opset_import: ["" : 13]>
 agraph (float[2,3,4] x, float[4] r, float[3,1] c, float s, float[2,1,1] d) => (float[2,3,4] y) {
@@ -383,11 +386,12 @@ agraph (float[2,3,6,6] x, float[4,3,3,3] w) => (float[2,4,2,2] y, float[2,16] z)
 )onnx");
   ASSERT_TRUE(s);
   std::mt19937 rng(20);
-  Tensor x = randomTensor(rng, {2, 3, 6, 6}), w = randomTensor(rng, {4, 3, 3, 3});
+  Tensor x = randomTensor(rng, {2, 3, 6, 6}),
+         w = randomTensor(rng, {4, 3, 3, 3});
   auto first = run(*s, {x, w});
   // A run on other inputs in between must not leak into the next one.
-  auto other = run(*s, {randomTensor(rng, {2, 3, 6, 6}),
-                        randomTensor(rng, {4, 3, 3, 3})});
+  auto other = run(
+      *s, {randomTensor(rng, {2, 3, 6, 6}), randomTensor(rng, {4, 3, 3, 3})});
   auto second = run(*s, {x, w});
   ASSERT_EQ(first.size(), 2u);
   ASSERT_EQ(second.size(), 2u);
@@ -425,7 +429,8 @@ TEST_F(SessionTest, OutputsThatAreInputsOrConstantsOrRepeated) {
   Tensor c = randomTensor(rng, {2, 3});
   auto s = compile("aliases.onnxtxt",
                    "<ir_version: 8, opset_import: [\"\" : 13]>\n"
-                   "agraph (float[2,3] x, float[2,3] c = " + literal(c) +
+                   "agraph (float[2,3] x, float[2,3] c = " +
+                       literal(c) +
                        ") => (float[2,3] a, float[2,3] b, float[2,3] r, "
                        "float[2,3] r2) {\n"
                        "  a = Identity (x)\n"
@@ -526,3 +531,45 @@ agraph (float[N,3] x) => (float[N,3] y) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Small floats
+//===----------------------------------------------------------------------===//
+
+namespace {
+uint16_t toBFloat16(float f) { // round to nearest even
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return static_cast<uint16_t>((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+}
+} // namespace
+
+TEST_F(SessionTest, BFloat16ComputedInFloat32AndRounded) {
+  // bf16 arithmetic compiles to integer conversions (no __truncsfbf2 call)
+  // and computes in f32: y = bf16(float(a) * float(b) + 1) exactly.
+  auto s = compile("bf16.onnxtxt", R"onnx(
+<ir_version: 8, opset_import: ["" : 14]>
+agraph (bfloat16[16] a, bfloat16[16] b, bfloat16 one) => (bfloat16[16] y) {
+  t = Mul (a, b)
+  y = Add (t, one)
+}
+)onnx");
+  ASSERT_TRUE(s);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  Tensor a(DType::BF16, {16}), b(DType::BF16, {16}), one(DType::BF16, {});
+  one.as<uint16_t>()[0] = toBFloat16(1.0f);
+  std::vector<uint16_t> expected(16);
+  for (int i = 0; i < 16; ++i) {
+    a.as<uint16_t>()[i] = toBFloat16(dist(rng));
+    b.as<uint16_t>()[i] = toBFloat16(dist(rng));
+    float fa = static_cast<float>(lathe::bfloat16ToDouble(a.as<uint16_t>()[i]));
+    float fb = static_cast<float>(lathe::bfloat16ToDouble(b.as<uint16_t>()[i]));
+    expected[i] = toBFloat16(fa * fb + 1.0f);
+  }
+  auto out = run(*s, {a, b, one});
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].dtype, DType::BF16);
+  for (int i = 0; i < 16; ++i)
+    EXPECT_EQ(out[0].as<uint16_t>()[i], expected[i]) << "element " << i;
+}

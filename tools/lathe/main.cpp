@@ -35,9 +35,10 @@ bool parseDims(const std::string &text, std::vector<int64_t> &dims) {
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t next = text.find('x', pos);
-    std::string part = text.substr(pos, next == std::string::npos ? std::string::npos
-                                                                  : next - pos);
-    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
+    std::string part = text.substr(
+        pos, next == std::string::npos ? std::string::npos : next - pos);
+    if (part.empty() ||
+        part.find_first_not_of("0123456789") != std::string::npos ||
         part.size() > 12)
       return false;
     dims.push_back(std::stoll(part));
@@ -63,8 +64,8 @@ bool addShape(const std::string &arg,
   std::string name, dims;
   std::vector<int64_t> parsed;
   if (!splitAssignment(arg, name, dims) || !parseDims(dims, parsed)) {
-    fail(kBadUsage, "--shape expects NAME=DIMS such as x=1x3x32x32, got '" +
-                        arg + "'");
+    fail(kBadUsage,
+         "--shape expects NAME=DIMS such as x=1x3x32x32, got '" + arg + "'");
     return false;
   }
   shapes[name] = parsed;
@@ -101,23 +102,23 @@ bool writeFileAtomic(const std::string &path, const std::string &contents,
 using namespace lathe::cli;
 
 static void printUsage(FILE *out) {
-  std::fprintf(out,
-               "usage: lathe <command> [options]\n"
-               "\n"
-               "lathe compiles ONNX models through MLIR and LLVM and runs them.\n"
-               "\n"
-               "commands:\n"
-               "  run MODEL      compile MODEL for this CPU and run it\n"
-               "  compile MODEL  compile MODEL and print or write its IR\n"
-               "  conformance [DIR]  run ONNX's backend test cases and "
-               "compare\n"
-               "  ops            list the ONNX operators lathe imports "
-               "(docs/ops.md has the detail)\n"
-               "\n"
-               "options:\n"
-               "  --version      print the version and exit\n"
-               "  --help         print this help (`lathe <command> --help` for "
-               "a command's)\n");
+  std::fprintf(
+      out, "usage: lathe <command> [options]\n"
+           "\n"
+           "lathe compiles ONNX models through MLIR and LLVM and runs them.\n"
+           "\n"
+           "commands:\n"
+           "  run MODEL      compile MODEL for this CPU and run it\n"
+           "  compile MODEL  compile MODEL and print or write its IR\n"
+           "  conformance [DIR]  run ONNX's backend test cases and "
+           "compare\n"
+           "  ops            list the ONNX operators lathe imports "
+           "(docs/ops.md has the detail)\n"
+           "\n"
+           "options:\n"
+           "  --version      print the version and exit\n"
+           "  --help         print this help (`lathe <command> --help` for "
+           "a command's)\n");
 }
 
 static void printVersion() {
@@ -169,6 +170,6 @@ int main(int argc, char **argv) {
                            "runner (LATHE_BUILD_TESTS=OFF)");
 #endif
   }
-  return fail(kBadUsage, "unknown command '" + command +
-                             "' (try `lathe --help`)");
+  return fail(kBadUsage,
+              "unknown command '" + command + "' (try `lathe --help`)");
 }

@@ -29,10 +29,15 @@ func.func @sigmoid_f16(%x: tensor<8xf16>) -> tensor<8xf16> {
   return %y : tensor<8xf16>
 }
 
-// Comparisons extend their operands and keep the i1 result; bf16 as f16.
+// Comparisons extend their operands and keep the i1 result. bf16 → f32
+// extension is integer code (a shift into the high half), not a libcall.
 // CHECK-LABEL: func.func @compare_bf16
-// CHECK: %[[A:.*]] = arith.extf %arg0 : bf16 to f32
-// CHECK: %[[B:.*]] = arith.extf %arg1 : bf16 to f32
+// CHECK-NOT: arith.extf
+// CHECK: arith.bitcast %arg0 : bf16 to i16
+// CHECK: arith.shli
+// CHECK: %[[A:.*]] = arith.bitcast %{{.*}} : i32 to f32
+// CHECK: arith.bitcast %arg1 : bf16 to i16
+// CHECK: %[[B:.*]] = arith.bitcast %{{.*}} : i32 to f32
 // CHECK: arith.cmpf olt, %[[A]], %[[B]] : f32
 func.func @compare_bf16(%a: bf16, %b: bf16) -> i1 {
   %c = arith.cmpf olt, %a, %b : bf16
