@@ -300,13 +300,14 @@ bool importAveragePool(NodeImporter &n) {
 }
 
 bool importBatchNorm(NodeImporter &n) {
-  if (n.opset < 7 && n.attrInt("is_test", 0) == 0)
-    return n.error("is_test=0 (opset < 7 training) is not supported");
   if (n.opset < 9 && n.attrInt("spatial", 1) == 0)
     return n.error("spatial=0 (per-activation statistics) is not supported");
   bool anyStats = false;
   for (int i = 1; i < n.node.output_size(); ++i)
     anyStats |= n.hasOutput(i);
+  // Before opset 14 asking for the statistics outputs means training mode
+  // (opset < 7 also had is_test; like ONNX Runtime, lathe goes by the
+  // outputs).
   bool training = n.opset >= 14 ? n.attrInt("training_mode", 0) != 0 : anyStats;
   if (training)
     return importBatchNormTraining(n);
@@ -326,7 +327,8 @@ bool importDropout(NodeImporter &n) {
     if (n.hasInput(2)) {
       const Tensor *t = n.constInput(2);
       // A runtime or true training_mode draws a random mask.
-      if (!t || (t->dtype == DType::Bool && t->numel() == 1 && *t->as<uint8_t>()))
+      if (!t ||
+          (t->dtype == DType::Bool && t->numel() == 1 && *t->as<uint8_t>()))
         return importTrainingDropout(n);
       if (t->dtype != DType::Bool || t->numel() != 1)
         return n.error("training_mode must be a bool scalar");
