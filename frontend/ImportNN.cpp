@@ -1,5 +1,7 @@
-// Importers of neural-network layers: Gemm/MatMul, convolution, pooling,
-// normalisation, Dropout.
+// Importers of neural-network layers: Gemm/MatMul/Einsum, convolution and
+// transposed convolution, pooling and unpooling, BatchNormalization, Dropout.
+// The other normalisations are in ImportNormalization.cpp, resampling in
+// ImportResize.cpp.
 #include "frontend/NodeImporter.h"
 #include "frontend/OnnxTensor.h"
 #include "ir/LatheOps.h"
@@ -468,15 +470,15 @@ void registerNNImporters(ImporterTable &table) {
   table["AveragePool"] = importAveragePool;
   table["BatchNormalization"] = importBatchNorm;
   table["Conv"] = importConv;
+  table["ConvTranspose"] = importConvTranspose;
   table["Dropout"] = importDropout;
+  table["Einsum"] = importEinsum;
   table["Gemm"] = importGemm;
   table["GlobalAveragePool"] = importUnary<GlobalAveragePoolOp>;
+  table["GlobalMaxPool"] = importGlobalMaxPool;
   table["MatMul"] = importMatMul;
   table["MaxPool"] = importMaxPool;
-  table["ConvTranspose"] = importConvTranspose;
-  table["GlobalMaxPool"] = importGlobalMaxPool;
   table["MaxUnpool"] = importMaxUnpool;
-  table["Einsum"] = importEinsum;
   registerNormalizationImporters(table);
   registerResizeImporters(table);
 }
