@@ -13,8 +13,7 @@ namespace lathe {
 namespace {
 
 /// Imports a node whose only attribute is float `name` (default `dflt`).
-template <typename OpT>
-bool importWithAlpha(NodeImporter &n, float dflt) {
+template <typename OpT> bool importWithAlpha(NodeImporter &n, float dflt) {
   Value v = n.create<OpT>({n.input(0)},
                           {n.namedF32("alpha", n.attrFloat("alpha", dflt))});
   n.setOutput(0, v);
@@ -55,8 +54,20 @@ bool importShrink(NodeImporter &n) {
   return bool(v);
 }
 
+/// PRelu before opset 7 takes a per-channel slope [C] (channels at dim 1);
+/// from 7 the slope broadcasts by numpy's rules, so [C] becomes [C,1,...].
 bool importPRelu(NodeImporter &n) {
-  Value v = n.create<PReluOp>({n.input(0), n.input(1)});
+  Value x = n.input(0), slope = n.input(1);
+  std::vector<int64_t> xs = n.shapeOf(x), ss = n.shapeOf(slope);
+  if (n.opset < 7 && ss.size() == 1 && xs.size() > 2 && ss[0] == xs[1] &&
+      ss[0] != 1) {
+    std::vector<int64_t> perChannel(xs.size() - 1, 1);
+    perChannel[0] = ss[0];
+    slope = n.create<ReshapeOp>({slope}, {n.namedI64s("shape", perChannel)});
+    if (!slope)
+      return false;
+  }
+  Value v = n.create<PReluOp>({x, slope});
   n.setOutput(0, v);
   return bool(v);
 }
@@ -86,9 +97,9 @@ bool importBitShift(NodeImporter &n) {
   std::string direction = n.attrString("direction", "");
   if (direction != "LEFT" && direction != "RIGHT")
     return n.error("direction must be LEFT or RIGHT, got '" + direction + "'");
-  Value v = n.create<BitShiftOp>({n.input(0), n.input(1)},
-                                 {n.named("direction",
-                                          n.b.getStringAttr(direction))});
+  Value v = n.create<BitShiftOp>(
+      {n.input(0), n.input(1)},
+      {n.named("direction", n.b.getStringAttr(direction))});
   n.setOutput(0, v);
   return bool(v);
 }

@@ -8,10 +8,9 @@ using namespace lathe;
 using namespace lathe::infer;
 
 #define LATHE_BROADCAST_INFER(OP, NAME)                                        \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &results) {         \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
     return inferBroadcast(loc, NAME, adaptor.getLhs(), adaptor.getRhs(),       \
                           results);                                            \
   }
@@ -53,17 +52,16 @@ static LogicalResult inferBoolBroadcast(std::optional<Location> loc,
                                         SmallVectorImpl<Type> &results) {
   if (failed(inferBroadcast(loc, name, lhs, rhs, results)))
     return failure();
-  results.back() = RankedTensorType::get(
-      cast<RankedTensorType>(results.back()).getShape(),
-      IntegerType::get(lhs.getContext(), 1));
+  results.back() =
+      RankedTensorType::get(cast<RankedTensorType>(results.back()).getShape(),
+                            IntegerType::get(lhs.getContext(), 1));
   return success();
 }
 
 #define LATHE_COMPARE_INFER(OP, NAME)                                          \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &results) {         \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
     return inferBoolBroadcast(loc, NAME, adaptor.getLhs(), adaptor.getRhs(),   \
                               results);                                        \
   }
@@ -134,7 +132,8 @@ LogicalResult PReluOp::inferReturnTypes(MLIRContext *,
 
 LogicalResult HardmaxOp::verify() {
   int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
-  if (!normaliseAxis(static_cast<int64_t>(getAxis()), std::max<int64_t>(rank, 1)))
+  if (!normaliseAxis(static_cast<int64_t>(getAxis()),
+                     std::max<int64_t>(rank, 1)))
     return emitOpError("axis ") << static_cast<int64_t>(getAxis())
                                 << " is out of range for rank " << rank;
   return success();

@@ -30,7 +30,7 @@ def Lathe_AddOp : Lathe_BinaryOp<"add", "Add">;
 def Lathe_SubOp : Lathe_BinaryOp<"sub", "Sub">;
 def Lathe_MulOp : Lathe_BinaryOp<"mul", "Mul">;
 def Lathe_DivOp : Lathe_BinaryOp<"div", "Div",
-    " Integer division truncates toward zero.">;
+    " Integer division truncates toward zero; a zero divisor gives 0 (no trap).">;
 def Lathe_MaxOp : Lathe_BinaryOp<"max", "Max",
     " Floats: a NaN operand gives NaN. ONNX's variadic Max is a chain.">;
 def Lathe_MinOp : Lathe_BinaryOp<"min", "Min",
@@ -38,7 +38,7 @@ def Lathe_MinOp : Lathe_BinaryOp<"min", "Min",
 def Lathe_ModOp : Lathe_BinaryOp<"mod", "Mod", [{
     With `fmod` the remainder has the sign of the dividend (C's fmod,
     truncated division); without it (integers only) it has the sign of the
-    divisor (Python's %, floored division).
+    divisor (Python's %, floored division). A zero divisor gives 0.
   }], (ins BoolAttr:$fmod)>;
 
 def Lathe_PowOp : Lathe_InferOp<"pow"> {
@@ -145,7 +145,8 @@ def Lathe_CastOp : Lathe_InferOp<"cast"> {
     Converts each element to `to` (ONNX Cast and CastLike). Floats to
     integers truncate toward zero; anything to bool is `x != 0` (NaN is
     true); bool to a number is 0 or 1; integers widen by their own
-    signedness.
+    signedness. Conversions to bfloat16 drop the low 16 bits of the f32
+    value (truncation, as ONNX 1.12's reference and test data).
   }];
   let arguments = (ins Lathe_NumericTensor:$input, TypeAttr:$to);
   let results = (outs Lathe_NumericTensor:$output);
@@ -203,7 +204,8 @@ def Lathe_AtanhOp : Lathe_UnaryOp<"atanh", "y = atanh(x)">;
 // Activations
 //===----------------------------------------------------------------------===//
 
-def Lathe_ReluOp : Lathe_UnaryOp<"relu", "y = max(x, 0)">;
+// Relu-14 also takes signed integers.
+def Lathe_ReluOp : Lathe_NumericUnaryOp<"relu", "y = max(x, 0)">;
 def Lathe_SigmoidOp : Lathe_UnaryOp<"sigmoid", "y = 1 / (1 + exp(-x))">;
 def Lathe_TanhOp : Lathe_UnaryOp<"tanh", "y = tanh(x)">;
 def Lathe_LeakyReluOp : Lathe_UnaryOp<"leaky_relu",

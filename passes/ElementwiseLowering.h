@@ -45,9 +45,8 @@ inline mlir::Value intConst(mlir::OpBuilder &b, mlir::Location loc,
 /// Converts scalar `v` between numeric types (floats, integers, bool);
 /// `srcUnsigned`/`dstUnsigned` give the signedness of integer types. Floats
 /// to integers truncate toward zero; anything to bool is `v != 0`.
-mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
-                          mlir::Value v, mlir::Type to, bool srcUnsigned,
-                          bool dstUnsigned);
+mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                          mlir::Type to, bool srcUnsigned, bool dstUnsigned);
 
 // The parts of populateElementwiseLowering in other files.
 void populateMathLowering(const mlir::TypeConverter &,

@@ -38,8 +38,13 @@ static Value lessThanZero(OpBuilder &b, Location loc, Value x) {
 // lookup, hence in namespace lathe)
 //===----------------------------------------------------------------------===//
 
-static Value scalarOf(ReluOp, OpBuilder &b, Location loc, ValueRange a) {
-  return b.create<arith::MaximumFOp>(loc, a[0], fconst(b, loc, a[0], 0.0));
+static Value scalarOf(ReluOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Value x = a[0];
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::MaximumFOp>(loc, x, fconst(b, loc, x, 0.0));
+  if (isUnsigned(op.getInput()))
+    return x;
+  return b.create<arith::MaxSIOp>(loc, x, intConst(b, loc, x.getType(), 0));
 }
 
 static Value scalarOf(SigmoidOp, OpBuilder &b, Location loc, ValueRange a) {
@@ -84,10 +89,8 @@ static Value scalarOf(CeluOp op, OpBuilder &b, Location loc, ValueRange a) {
   Value alpha = fconst(b, loc, x, op.getAlpha());
   Value zero = fconst(b, loc, x, 0.0);
   Value neg = b.create<arith::MulFOp>(
-      loc, alpha,
-      expMinusOne(b, loc, b.create<arith::DivFOp>(loc, x, alpha)));
-  return b.create<arith::AddFOp>(loc,
-                                 b.create<arith::MaximumFOp>(loc, x, zero),
+      loc, alpha, expMinusOne(b, loc, b.create<arith::DivFOp>(loc, x, alpha)));
+  return b.create<arith::AddFOp>(loc, b.create<arith::MaximumFOp>(loc, x, zero),
                                  b.create<arith::MinimumFOp>(loc, neg, zero));
 }
 
@@ -112,10 +115,8 @@ static Value scalarOf(HardSwishOp, OpBuilder &b, Location loc, ValueRange a) {
 static Value scalarOf(SoftplusOp, OpBuilder &b, Location loc, ValueRange a) {
   // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): no overflow for large x.
   Value x = a[0];
-  Value negAbs =
-      b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, x));
-  Value tail =
-      b.create<math::Log1pOp>(loc, b.create<math::ExpOp>(loc, negAbs));
+  Value negAbs = b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, x));
+  Value tail = b.create<math::Log1pOp>(loc, b.create<math::ExpOp>(loc, negAbs));
   return b.create<arith::AddFOp>(
       loc, b.create<arith::MaximumFOp>(loc, x, fconst(b, loc, x, 0.0)), tail);
 }
@@ -148,10 +149,11 @@ static Value scalarOf(ShrinkOp op, OpBuilder &b, Location loc, ValueRange a) {
                                         fconst(b, loc, x, -lambd));
   Value above = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x,
                                         fconst(b, loc, x, lambd));
-  Value y = b.create<arith::SelectOp>(
-      loc, above, b.create<arith::SubFOp>(loc, x, bias), fconst(b, loc, x, 0.0));
-  y = b.create<arith::SelectOp>(loc, below, b.create<arith::AddFOp>(loc, x, bias),
-                                y);
+  Value y = b.create<arith::SelectOp>(loc, above,
+                                      b.create<arith::SubFOp>(loc, x, bias),
+                                      fconst(b, loc, x, 0.0));
+  y = b.create<arith::SelectOp>(loc, below,
+                                b.create<arith::AddFOp>(loc, x, bias), y);
   return convertScalar(b, loc, y, t, false, uns);
 }
 

@@ -34,12 +34,42 @@ static Value scalarOf(MulOp, OpBuilder &b, Location loc, ValueRange a) {
   return b.create<arith::MulIOp>(loc, a[0], a[1]);
 }
 
+/// Integer division or remainder that cannot trap: x86 faults on a zero
+/// divisor and on INT_MIN / -1. Those give 0 (numpy's result for a zero
+/// divisor), except that the quotient by -1 is the wrapped negation.
+static Value integerDivision(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                             bool isUnsigned, bool remainder) {
+  Type t = lhs.getType();
+  Value zero = intConst(b, loc, t, 0), one = intConst(b, loc, t, 1);
+  Value byZero =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs, zero);
+  Value special = byZero;
+  Value byMinusOne;
+  if (!isUnsigned) {
+    byMinusOne = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs,
+                                         intConst(b, loc, t, -1));
+    special = b.create<arith::OrIOp>(loc, byZero, byMinusOne);
+  }
+  Value divisor = b.create<arith::SelectOp>(loc, special, one, rhs);
+  Value v;
+  if (remainder)
+    v = isUnsigned ? b.create<arith::RemUIOp>(loc, lhs, divisor).getResult()
+                   : b.create<arith::RemSIOp>(loc, lhs, divisor).getResult();
+  else
+    v = isUnsigned ? b.create<arith::DivUIOp>(loc, lhs, divisor).getResult()
+                   : b.create<arith::DivSIOp>(loc, lhs, divisor).getResult();
+  // (The remainder by -1 is already right: the one by 1, 0.)
+  if (!isUnsigned && !remainder)
+    v = b.create<arith::SelectOp>(loc, byMinusOne,
+                                  b.create<arith::SubIOp>(loc, zero, lhs), v);
+  return b.create<arith::SelectOp>(loc, byZero, zero, v);
+}
+
 static Value scalarOf(DivOp op, OpBuilder &b, Location loc, ValueRange a) {
   if (isFloat(a[0]))
     return b.create<arith::DivFOp>(loc, a[0], a[1]);
-  if (isUnsigned(op.getLhs()))
-    return b.create<arith::DivUIOp>(loc, a[0], a[1]);
-  return b.create<arith::DivSIOp>(loc, a[0], a[1]);
+  return integerDivision(b, loc, a[0], a[1], isUnsigned(op.getLhs()),
+                         /*remainder=*/false);
 }
 
 static Value scalarOf(MaxOp op, OpBuilder &b, Location loc, ValueRange a) {
@@ -61,15 +91,15 @@ static Value scalarOf(MinOp op, OpBuilder &b, Location loc, ValueRange a) {
 static Value scalarOf(ModOp op, OpBuilder &b, Location loc, ValueRange a) {
   if (isFloat(a[0]))
     return b.create<arith::RemFOp>(loc, a[0], a[1]);
-  if (isUnsigned(op.getLhs()))
-    return b.create<arith::RemUIOp>(loc, a[0], a[1]);
-  Value r = b.create<arith::RemSIOp>(loc, a[0], a[1]);
-  if (op.getFmod())
+  bool uns = isUnsigned(op.getLhs());
+  Value r = integerDivision(b, loc, a[0], a[1], uns, /*remainder=*/true);
+  if (uns || op.getFmod())
     return r;
   // Floored modulo: a non-zero remainder whose sign differs from the
   // divisor's moves by one divisor.
   Value zero = intConst(b, loc, r.getType(), 0);
-  Value nonZero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, r, zero);
+  Value nonZero =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, r, zero);
   Value signs = b.create<arith::XOrIOp>(loc, r, a[1]);
   Value differ =
       b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, signs, zero);
@@ -111,11 +141,13 @@ static Value integerPow(OpBuilder &b, Location loc, Value base, Value e,
   if (isUnsignedBase)
     return result;
   Value minusOne = intConst(b, loc, t, -1);
-  Value isOne = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, base, one);
+  Value isOne =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, base, one);
   Value isMinusOne =
       b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, base, minusOne);
-  Value eOdd = b.create<arith::CmpIOp>(
-      loc, arith::CmpIPredicate::ne, b.create<arith::AndIOp>(loc, e, one), zero);
+  Value eOdd =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
+                              b.create<arith::AndIOp>(loc, e, one), zero);
   Value signOfMinusOne = b.create<arith::SelectOp>(loc, eOdd, minusOne, one);
   Value forNegative = b.create<arith::SelectOp>(
       loc, isOne, one,
@@ -133,7 +165,8 @@ static Value scalarOf(PowOp op, OpBuilder &b, Location loc, ValueRange a) {
     return b.create<math::PowFOp>(loc, base, e);
   }
   if (!isFloat(e))
-    return integerPow(b, loc, base, convertScalar(b, loc, e, bt, expUnsigned, baseUnsigned),
+    return integerPow(b, loc, base,
+                      convertScalar(b, loc, e, bt, expUnsigned, baseUnsigned),
                       baseUnsigned);
   // Integer base, float exponent: numpy computes in double and the result is
   // converted back to the base's type.
@@ -146,10 +179,9 @@ static Value scalarOf(PowOp op, OpBuilder &b, Location loc, ValueRange a) {
 
 static Value scalarOf(BitShiftOp op, OpBuilder &b, Location loc, ValueRange a) {
   Type t = a[0].getType();
-  Value shifted =
-      op.getDirection() == "LEFT"
-          ? b.create<arith::ShLIOp>(loc, a[0], a[1]).getResult()
-          : b.create<arith::ShRUIOp>(loc, a[0], a[1]).getResult();
+  Value shifted = op.getDirection() == "LEFT"
+                      ? b.create<arith::ShLIOp>(loc, a[0], a[1]).getResult()
+                      : b.create<arith::ShRUIOp>(loc, a[0], a[1]).getResult();
   // LLVM's shifts by the width or more are poison; numpy gives 0.
   Value width = intConst(b, loc, t, t.getIntOrFloatBitWidth());
   Value tooFar =
@@ -210,8 +242,7 @@ static Value scalarOf(WhereOp, OpBuilder &b, Location loc, ValueRange a) {
 namespace {
 
 /// Identity and inference Dropout forward their input.
-template <typename OpT>
-struct ForwardLowering : OpConversionPattern<OpT> {
+template <typename OpT> struct ForwardLowering : OpConversionPattern<OpT> {
   using OpConversionPattern<OpT>::OpConversionPattern;
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
@@ -250,14 +281,15 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
     SmallVector<Value> ins = {adaptor.getInput(), adaptor.getScale(),
                               adaptor.getBias(), adaptor.getMean(),
                               adaptor.getVariance()};
-    SmallVector<AffineMap> maps = {identity, channel, channel, channel, channel,
-                                   identity};
+    SmallVector<AffineMap> maps = {identity, channel, channel,
+                                   channel,  channel, identity};
     auto generic = rewriter.create<linalg::GenericOp>(
         op.getLoc(), type, ins,
         ValueRange{emptyTensor(rewriter, op.getLoc(), type)}, maps,
         iterators(rank), [&](OpBuilder &b, Location loc, ValueRange a) {
           Type t = a[0].getType();
-          Value var = b.create<arith::AddFOp>(loc, a[4], floatConst(b, loc, t, eps));
+          Value var =
+              b.create<arith::AddFOp>(loc, a[4], floatConst(b, loc, t, eps));
           Value inv = b.create<math::RsqrtOp>(loc, var);
           Value scale = b.create<arith::MulFOp>(loc, a[1], inv);
           Value centered = b.create<arith::SubFOp>(loc, a[0], a[3]);
@@ -309,8 +341,7 @@ AffineMap reducedMap(MLIRContext *ctx, int64_t rank, int64_t axis) {
 
 /// Softmax: e = exp(x - max), y = e / sum(e).
 /// LogSoftmax: y = x - max - log(sum(exp(x - max))).
-template <typename OpT>
-struct SoftmaxLowering : OpConversionPattern<OpT> {
+template <typename OpT> struct SoftmaxLowering : OpConversionPattern<OpT> {
   using OpConversionPattern<OpT>::OpConversionPattern;
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
@@ -331,34 +362,36 @@ struct SoftmaxLowering : OpConversionPattern<OpT> {
     if (axis < 0)
       axis += rank;
     Type et = type.getElementType();
-    Value max = reduceAlong(
-        rewriter, loc, x, axis,
-        floatAttr(et, -std::numeric_limits<double>::infinity()),
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return b.create<arith::MaximumFOp>(l, a[0], a[1]);
-        });
+    Value max =
+        reduceAlong(rewriter, loc, x, axis,
+                    floatAttr(et, -std::numeric_limits<double>::infinity()),
+                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                      return b.create<arith::MaximumFOp>(l, a[0], a[1]);
+                    });
     AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
     AffineMap reduced = reducedMap(ctx, rank, axis);
     auto shifted = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{x, max}, ValueRange{emptyTensor(rewriter, loc, type)},
+        loc, type, ValueRange{x, max},
+        ValueRange{emptyTensor(rewriter, loc, type)},
         ArrayRef<AffineMap>{identity, reduced, identity}, iterators(rank),
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value s = b.create<arith::SubFOp>(l, a[0], a[1]);
-          b.create<linalg::YieldOp>(l, isLog ? s : b.create<math::ExpOp>(l, s).getResult());
+          b.create<linalg::YieldOp>(
+              l, isLog ? s : b.create<math::ExpOp>(l, s).getResult());
         });
-    Value sum = reduceAlong(rewriter, loc, shifted.getResult(0), axis,
-                            floatAttr(et, 0.0),
-                            [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                              Value e = isLog ? b.create<math::ExpOp>(l, a[0]).getResult() : a[0];
-                              return b.create<arith::AddFOp>(l, e, a[1]);
-                            });
+    Value sum = reduceAlong(
+        rewriter, loc, shifted.getResult(0), axis, floatAttr(et, 0.0),
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value e = isLog ? b.create<math::ExpOp>(l, a[0]).getResult() : a[0];
+          return b.create<arith::AddFOp>(l, e, a[1]);
+        });
     auto out = rewriter.create<linalg::GenericOp>(
         loc, type, ValueRange{shifted.getResult(0), sum},
         ValueRange{emptyTensor(rewriter, loc, type)},
         ArrayRef<AffineMap>{identity, reduced, identity}, iterators(rank),
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value y = isLog ? b.create<arith::SubFOp>(
-                                l, a[0], b.create<math::LogOp>(l, a[1]))
+                                 l, a[0], b.create<math::LogOp>(l, a[1]))
                                 .getResult()
                           : b.create<arith::DivFOp>(l, a[0], a[1]).getResult();
           b.create<linalg::YieldOp>(l, y);
@@ -382,19 +415,20 @@ struct HardmaxLowering : OpConversionPattern<HardmaxOp> {
     Value x = adaptor.getInput();
     int64_t rank = type.getRank();
     if (rank == 0) {
-      rewriter.replaceOp(op, filledTensor(rewriter, loc, type, floatAttr(et, 1.0)));
+      rewriter.replaceOp(op,
+                         filledTensor(rewriter, loc, type, floatAttr(et, 1.0)));
       return success();
     }
     int64_t axis = static_cast<int64_t>(op.getAxis());
     if (axis < 0)
       axis += rank;
     int64_t size = type.getDimSize(axis);
-    Value max = reduceAlong(
-        rewriter, loc, x, axis,
-        floatAttr(et, -std::numeric_limits<double>::infinity()),
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return b.create<arith::MaximumFOp>(l, a[0], a[1]);
-        });
+    Value max =
+        reduceAlong(rewriter, loc, x, axis,
+                    floatAttr(et, -std::numeric_limits<double>::infinity()),
+                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                      return b.create<arith::MaximumFOp>(l, a[0], a[1]);
+                    });
     // Iteration space: kept dims (in order), then the axis.
     SmallVector<AffineExpr> inExprs(rank), keptExprs;
     SmallVector<int64_t> keptShape;
@@ -413,7 +447,8 @@ struct HardmaxLowering : OpConversionPattern<HardmaxOp> {
     auto indexType = RankedTensorType::get(keptShape, i64);
     auto first = rewriter.create<linalg::GenericOp>(
         loc, indexType, ValueRange{x, max},
-        filledTensor(rewriter, loc, indexType, rewriter.getI64IntegerAttr(size)),
+        filledTensor(rewriter, loc, indexType,
+                     rewriter.getI64IntegerAttr(size)),
         ArrayRef<AffineMap>{inMap, keptMap, keptMap}, iterators(rank - 1, 1),
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value i = b.create<arith::IndexCastOp>(
@@ -421,7 +456,8 @@ struct HardmaxLowering : OpConversionPattern<HardmaxOp> {
           Value isMax =
               b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[0], a[1]);
           Value candidate = b.create<arith::SelectOp>(
-              l, isMax, i, b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(size)));
+              l, isMax, i,
+              b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(size)));
           b.create<linalg::YieldOp>(
               l, b.create<arith::MinSIOp>(l, candidate, a[2]).getResult());
         });
@@ -454,7 +490,8 @@ void populateElementwiseLowering(const TypeConverter &converter,
                                                                 patterns);
   patterns.add<ForwardLowering<IdentityOp>, ForwardLowering<DropoutOp>,
                ConstantLowering, BatchNormLowering, SoftmaxLowering<SoftmaxOp>,
-               SoftmaxLowering<LogSoftmaxOp>, HardmaxLowering>(converter, patterns.getContext());
+               SoftmaxLowering<LogSoftmaxOp>, HardmaxLowering>(
+      converter, patterns.getContext());
   populateMathLowering(converter, patterns);
   populateActivationLowering(converter, patterns);
 }

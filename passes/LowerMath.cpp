@@ -11,11 +11,35 @@ using namespace mlir;
 
 namespace lathe {
 
+/// f32 → bf16 by dropping the low 16 bits, as ONNX's reference (and its
+/// test data) does; NaN stays a quiet NaN. Built from integer ops because
+/// LLVM lowers fptrunc to bfloat into __truncsfbf2, which this host's
+/// libgcc lacks (the JIT cannot resolve it).
+static Value truncateToBF16(OpBuilder &b, Location loc, Value f32) {
+  Type i32 = b.getI32Type(), i16 = b.getIntegerType(16);
+  Value bits = b.create<arith::BitcastOp>(loc, i32, f32);
+  Value high = b.create<arith::TruncIOp>(
+      loc, i16, b.create<arith::ShRUIOp>(loc, bits, intConst(b, loc, i32, 16)));
+  Value isNaN =
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, f32, f32);
+  high = b.create<arith::SelectOp>(loc, isNaN, intConst(b, loc, i16, 0x7FC0),
+                                   high);
+  return b.create<arith::BitcastOp>(loc, b.getBF16Type(), high);
+}
+
 Value convertScalar(OpBuilder &b, Location loc, Value v, Type to,
                     bool srcUnsigned, bool dstUnsigned) {
   Type from = v.getType();
   if (from == to)
     return v;
+  // bf16 goes through f32 both ways (exact from bf16; see truncateToBF16).
+  Type f32 = b.getF32Type();
+  if (from.isBF16() && to != f32)
+    return convertScalar(b, loc, b.create<arith::ExtFOp>(loc, f32, v), to,
+                         false, dstUnsigned);
+  if (to.isBF16())
+    return truncateToBF16(b, loc,
+                          convertScalar(b, loc, v, f32, srcUnsigned, false));
   auto fromFloat = dyn_cast<FloatType>(from);
   auto toFloat = dyn_cast<FloatType>(to);
   if (to.isInteger(1)) {
@@ -82,8 +106,8 @@ static Value scalarOf(SignOp op, OpBuilder &b, Location loc, ValueRange a) {
                                         floatConst(b, loc, t, 0.0));
     Value neg = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x,
                                         floatConst(b, loc, t, 0.0));
-    Value inner = b.create<arith::SelectOp>(
-        loc, neg, floatConst(b, loc, t, -1.0), x);
+    Value inner =
+        b.create<arith::SelectOp>(loc, neg, floatConst(b, loc, t, -1.0), x);
     return b.create<arith::SelectOp>(loc, pos, floatConst(b, loc, t, 1.0),
                                      inner);
   }
@@ -98,8 +122,8 @@ static Value scalarOf(SignOp op, OpBuilder &b, Location loc, ValueRange a) {
 }
 
 static Value scalarOf(ReciprocalOp, OpBuilder &b, Location loc, ValueRange a) {
-  return b.create<arith::DivFOp>(
-      loc, floatConst(b, loc, a[0].getType(), 1.0), a[0]);
+  return b.create<arith::DivFOp>(loc, floatConst(b, loc, a[0].getType(), 1.0),
+                                 a[0]);
 }
 
 // Ops that are one math op of their operand.
@@ -150,8 +174,8 @@ static Value sinOrCos(OpBuilder &b, Location loc, Value x, bool isCos) {
   Value s = build(narrow, false), co = build(narrow, true);
   // Quadrant q mod 4, compared as floats so that NaN and inf select quadrant
   // 0 (whose value is NaN) instead of converting to an integer.
-  Value quarter = b.create<math::FloorOp>(
-      loc, b.create<arith::MulFOp>(loc, q, c(0.25)));
+  Value quarter =
+      b.create<math::FloorOp>(loc, b.create<arith::MulFOp>(loc, q, c(0.25)));
   Value m = b.create<arith::SubFOp>(
       loc, q, b.create<arith::MulFOp>(loc, quarter, c(4.0)));
   auto is = [&](double k) {
@@ -216,8 +240,8 @@ static Value scalarOf(NotOp, OpBuilder &b, Location loc, ValueRange a) {
 
 static Value scalarOf(CastOp op, OpBuilder &b, Location loc, ValueRange a) {
   Type to = op.getTo();
-  return convertScalar(b, loc, a[0], signlessType(to), isUnsigned(op.getInput()),
-                       to.isUnsignedInteger());
+  return convertScalar(b, loc, a[0], signlessType(to),
+                       isUnsigned(op.getInput()), to.isUnsignedInteger());
 }
 
 void populateMathLowering(const TypeConverter &converter,
