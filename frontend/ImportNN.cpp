@@ -1,5 +1,7 @@
-// Importers of neural-network layers: Gemm/MatMul, convolution, pooling,
-// normalisation, Dropout.
+// Importers of neural-network layers: Gemm/MatMul/Einsum, convolution and
+// transposed convolution, pooling and unpooling, BatchNormalization, Dropout.
+// The other normalisations are in ImportNormalization.cpp, resampling in
+// ImportResize.cpp.
 #include "frontend/NodeImporter.h"
 #include "frontend/OnnxTensor.h"
 #include "ir/LatheOps.h"
@@ -300,13 +302,14 @@ bool importAveragePool(NodeImporter &n) {
 }
 
 bool importBatchNorm(NodeImporter &n) {
-  if (n.opset < 7 && n.attrInt("is_test", 0) == 0)
-    return n.error("is_test=0 (opset < 7 training) is not supported");
   if (n.opset < 9 && n.attrInt("spatial", 1) == 0)
     return n.error("spatial=0 (per-activation statistics) is not supported");
   bool anyStats = false;
   for (int i = 1; i < n.node.output_size(); ++i)
     anyStats |= n.hasOutput(i);
+  // Before opset 14 asking for the statistics outputs means training mode
+  // (opset < 7 also had is_test; like ONNX Runtime, lathe goes by the
+  // outputs).
   bool training = n.opset >= 14 ? n.attrInt("training_mode", 0) != 0 : anyStats;
   if (training)
     return importBatchNormTraining(n);
@@ -467,15 +470,15 @@ void registerNNImporters(ImporterTable &table) {
   table["AveragePool"] = importAveragePool;
   table["BatchNormalization"] = importBatchNorm;
   table["Conv"] = importConv;
+  table["ConvTranspose"] = importConvTranspose;
   table["Dropout"] = importDropout;
+  table["Einsum"] = importEinsum;
   table["Gemm"] = importGemm;
   table["GlobalAveragePool"] = importUnary<GlobalAveragePoolOp>;
+  table["GlobalMaxPool"] = importGlobalMaxPool;
   table["MatMul"] = importMatMul;
   table["MaxPool"] = importMaxPool;
-  table["ConvTranspose"] = importConvTranspose;
-  table["GlobalMaxPool"] = importGlobalMaxPool;
   table["MaxUnpool"] = importMaxUnpool;
-  table["Einsum"] = importEinsum;
   registerNormalizationImporters(table);
   registerResizeImporters(table);
 }

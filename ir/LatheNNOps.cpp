@@ -175,12 +175,20 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
       return fail(loc, Twine(name) + ": parameter of shape " + str(shapeOf(p)) +
                            " does not broadcast to " + str(normalised));
   }
+  // stash_type is an ONNX TensorProto element type code.
   int64_t stash = static_cast<int64_t>(adaptor.getStashType());
-  if (stash != 1 && stash != -1 && stash != 0)
+  Type statType;
+  if (stash == 1)
+    statType = Float32Type::get(ctx);
+  else if (stash == 10)
+    statType = Float16Type::get(ctx);
+  else if (stash == 11)
+    statType = Float64Type::get(ctx);
+  else if (stash == 16)
+    statType = BFloat16Type::get(ctx);
+  else
     return fail(loc, Twine(name) + ": stash_type " + Twine(stash) +
-                         " is not supported (1 = float, or the input type)");
-  Type statType =
-      stash == 1 ? Float32Type::get(ctx) : elementTypeOf(adaptor.getInput());
+                         " is not a float type code (1, 10, 11, 16)");
   Shape stat = in;
   for (size_t i = *axis; i < in.size(); ++i)
     stat[i] = 1;

@@ -198,7 +198,9 @@ def Lathe_LayerNormOp : Lathe_InferOp<"layer_norm"> {
     `1 / sqrt(var + epsilon)` are taken over dims `axis..rank-1`; scale and
     the optional bias broadcast (numpy rules) to those dims. `mean` and
     `inv_std_dev` have the input's shape with the normalised dims set to
-    1; with `stash_type` 1 the statistics are computed and returned in f32.
+    1. The statistics are computed and returned in the float type
+    `stash_type` names (ONNX's element type code: 1 f32, 10 f16, 11 f64,
+    16 bf16).
   }];
   let arguments = (ins Lathe_FloatTensor:$input, Lathe_FloatTensor:$scale,
                    Optional<Lathe_FloatTensor>:$bias, I64Attr:$axis,

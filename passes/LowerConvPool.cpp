@@ -1,7 +1,9 @@
-// Lowering of Conv, MaxPool, AveragePool and GlobalAveragePool to windowed
-// linalg.generic ops over padded inputs. Groups become an explicit loop
-// dimension (input and weights are expanded to [.., G, C/G, ..]), so every
-// indexing map stays a plain projection plus the strided window access.
+// Lowering of Conv, ConvTranspose, MaxPool (also with indices, and on
+// integers), AveragePool and GlobalAveragePool to windowed linalg.generic
+// ops over padded inputs, and of MaxUnpool to a scatter loop. Groups become an
+// explicit loop dimension (input and weights are expanded to [.., G, C/G, ..]),
+// so every indexing map stays a plain projection plus the strided window
+// access.
 #include "ir/LatheOps.h"
 #include "ir/ShapeInference.h"
 #include "passes/LoweringUtils.h"

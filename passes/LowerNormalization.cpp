@@ -113,18 +113,24 @@ Value standardise(OpBuilder &b, Location l, Value x, Value mean, Value var,
   return b.create<arith::DivFOp>(l, b.create<arith::SubFOp>(l, x, mean), denom);
 }
 
-/// Converts a float tensor to element type `to` (extf/truncf).
+/// Converts a float tensor to element type `to` (extf/truncf; f16 <-> bf16
+/// through f32).
 Value convertFloat(OpBuilder &b, Location loc, Value v, Type to) {
   auto type = cast<RankedTensorType>(v.getType());
-  if (type.getElementType() == to)
+  Type from = type.getElementType();
+  if (from == to)
     return v;
-  bool wider = to.getIntOrFloatBitWidth() > type.getElementTypeBitWidth();
+  unsigned fromWidth = from.getIntOrFloatBitWidth(),
+           toWidth = to.getIntOrFloatBitWidth();
   return buildElementwise(
       b, loc, RankedTensorType::get(type.getShape(), to), {v},
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        if (wider)
+        if (toWidth > fromWidth)
           return nb.create<arith::ExtFOp>(l, to, a[0]);
-        return nb.create<arith::TruncFOp>(l, to, a[0]);
+        if (toWidth < fromWidth)
+          return nb.create<arith::TruncFOp>(l, to, a[0]);
+        Value wide = nb.create<arith::ExtFOp>(l, nb.getF32Type(), a[0]);
+        return nb.create<arith::TruncFOp>(l, to, wide);
       });
 }
 
