@@ -497,6 +497,37 @@ bool evalCastLike(const NodeImporter &n, Outputs &outs) {
   return castTo(in(n, 0), in(n, 1).dtype, outs[0]);
 }
 
+/// ONNX Mod: with fmod=0 (integers only) the result takes the divisor's
+/// sign, as Python's %; with fmod=1 the dividend's, as C's fmod.
+bool evalMod(const NodeImporter &n, Outputs &outs) {
+  const Tensor &a = in(n, 0), &b = in(n, 1);
+  bool fmod = n.attrInt("fmod", 0) != 0;
+  if (a.dtype != b.dtype || !isNumeric(a.dtype) || a.dtype == DType::Bool ||
+      (isFloat(a.dtype) && !fmod))
+    return false;
+  auto shape = broadcastShapes(a.shape, b.shape);
+  if (!shape)
+    return false;
+  Tensor out(a.dtype, *shape);
+  std::vector<int64_t> ia = broadcastIndices(a.shape, *shape),
+                       ib = broadcastIndices(b.shape, *shape);
+  for (size_t k = 0; k < ia.size(); ++k) {
+    if (isFloat(a.dtype)) {
+      writeF(out, k, std::fmod(readF(a, ia[k]), readF(b, ib[k])));
+      continue;
+    }
+    int64_t x = readI(a, ia[k]), y = readI(b, ib[k]);
+    if (y == 0 || (y == -1 && x == std::numeric_limits<int64_t>::min()))
+      return false;
+    int64_t r = x % y;
+    if (!fmod && r != 0 && ((r < 0) != (y < 0)))
+      r += y;
+    writeI(out, k, r);
+  }
+  outs = {std::move(out)};
+  return true;
+}
+
 bool evalWhere(const NodeImporter &n, Outputs &outs) {
   const Tensor &c = in(n, 0), &x = in(n, 1), &y = in(n, 2);
   if (c.dtype != DType::Bool || x.dtype != y.dtype)
@@ -925,6 +956,7 @@ const std::map<std::string, EvalFn> &evaluators() {
       {"LessOrEqual", binaryFn(Binary::LessOrEqual)},
       {"Max", variadicFn(Binary::Max)},
       {"Min", variadicFn(Binary::Min)},
+      {"Mod", evalMod},
       {"Mul", binaryFn(Binary::Mul)},
       {"Neg", unaryFn(Unary::Neg)},
       {"Not", unaryFn(Unary::Not)},
