@@ -94,8 +94,18 @@ Type toElementType(MLIRContext *ctx, int32_t onnxType) {
     return b.getI64Type();
   case LATHE_DTYPE_BOOL:
     return b.getI1Type();
+  case LATHE_DTYPE_BFLOAT16:
+    return b.getBF16Type();
+  case LATHE_DTYPE_UINT8:
+    return IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  case LATHE_DTYPE_UINT16:
+    return IntegerType::get(ctx, 16, IntegerType::Unsigned);
+  case LATHE_DTYPE_UINT32:
+    return IntegerType::get(ctx, 32, IntegerType::Unsigned);
+  case LATHE_DTYPE_UINT64:
+    return IntegerType::get(ctx, 64, IntegerType::Unsigned);
   default:
-    return nullptr; // unsigned types need their own lowering rules
+    return nullptr;
   }
 }
 

@@ -145,11 +145,17 @@ template <typename OpT> bool importUnary(NodeImporter &n) {
   return bool(v);
 }
 
+/// The second operand of a binary op, with opset < 7's explicit broadcast
+/// (`broadcast=1`, B's dims aligned at `axis` of A) rewritten as a reshape
+/// that numpy broadcasting then handles. Null after an error.
+mlir::Value legacyBroadcastOperand(NodeImporter &n);
+
 /// Imports a two-input broadcasting node as OpT.
 template <typename OpT> bool importBinary(NodeImporter &n) {
-  if (n.opset < 7 && n.attr("broadcast"))
-    return n.error("legacy broadcast attribute (opset < 7) is not supported");
-  mlir::Value v = n.create<OpT>({n.input(0), n.input(1)});
+  mlir::Value rhs = legacyBroadcastOperand(n);
+  if (!rhs)
+    return false;
+  mlir::Value v = n.create<OpT>({n.input(0), rhs});
   n.setOutput(0, v);
   return bool(v);
 }
@@ -167,6 +173,13 @@ void registerNNImporters(ImporterTable &table);
 void registerRecurrentImporters(ImporterTable &table);
 void registerLossImporters(ImporterTable &table);
 void registerRandomImporters(ImporterTable &table);
+// Parts of the NN family, registered by registerNNImporters.
+void registerNormalizationImporters(ImporterTable &table);
+void registerResizeImporters(ImporterTable &table);
+
+/// Dropout with a true or runtime training_mode (ImportRandom.cpp), called
+/// from the Dropout importer.
+bool importTrainingDropout(NodeImporter &n);
 
 } // namespace lathe
 

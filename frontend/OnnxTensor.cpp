@@ -18,6 +18,9 @@ bool isSupportedDType(int32_t t) {
   case LATHE_DTYPE_INT64:
   case LATHE_DTYPE_UINT8:
   case LATHE_DTYPE_UINT16:
+  case LATHE_DTYPE_UINT32:
+  case LATHE_DTYPE_UINT64:
+  case LATHE_DTYPE_BFLOAT16:
   case LATHE_DTYPE_BOOL:
     return true;
   default:
@@ -143,8 +146,17 @@ bool tensorFromProto(const onnx::TensorProto &proto, const std::string &baseDir,
     if (have == n)
       copyField<int32_t, uint8_t>(proto.int32_data(), out);
     break;
+  case DType::U32:
+  case DType::U64:
+    have = proto.uint64_data_size();
+    if (have == n && out.dtype == DType::U32)
+      copyField<uint64_t, uint32_t>(proto.uint64_data(), out);
+    else if (have == n)
+      copyField<uint64_t, uint64_t>(proto.uint64_data(), out);
+    break;
   case DType::U16:
-  case DType::F16: // fp16 values are stored as their bit patterns
+  case DType::BF16:
+  case DType::F16: // 16-bit floats are stored as their bit patterns
     have = proto.int32_data_size();
     if (have == n)
       copyField<int32_t, uint16_t>(proto.int32_data(), out);

@@ -11,25 +11,148 @@
 // Elementwise binary ops with numpy broadcasting
 //===----------------------------------------------------------------------===//
 
-class Lathe_BinaryOp<string mnemonic, string onnxName>
+class Lathe_BinaryOp<string mnemonic, string onnxName, string rule = "",
+                     dag attrs = (ins)>
     : Lathe_InferOp<mnemonic, [SameOperandsElementType]> {
   let summary = "elementwise " # onnxName # " with numpy broadcasting";
-  let description = [{
+  let description = !strconcat([{
     Computes the operation elementwise over the operands broadcast against
     each other by numpy's rules (dimensions aligned from the right; a
-    dimension of size 1 stretches). Integer division truncates toward zero.
-  }];
-  let arguments = (ins Lathe_NumericTensor:$lhs, Lathe_NumericTensor:$rhs);
+    dimension of size 1 stretches). Unsigned operands use unsigned
+    arithmetic.
+  }], rule);
+  let arguments = !con((ins Lathe_NumericTensor:$lhs, Lathe_NumericTensor:$rhs),
+                       attrs);
   let results = (outs Lathe_NumericTensor:$output);
 }
 
 def Lathe_AddOp : Lathe_BinaryOp<"add", "Add">;
 def Lathe_SubOp : Lathe_BinaryOp<"sub", "Sub">;
 def Lathe_MulOp : Lathe_BinaryOp<"mul", "Mul">;
-def Lathe_DivOp : Lathe_BinaryOp<"div", "Div">;
+def Lathe_DivOp : Lathe_BinaryOp<"div", "Div",
+    " Integer division truncates toward zero.">;
+def Lathe_MaxOp : Lathe_BinaryOp<"max", "Max",
+    " Floats: a NaN operand gives NaN. ONNX's variadic Max is a chain.">;
+def Lathe_MinOp : Lathe_BinaryOp<"min", "Min",
+    " Floats: a NaN operand gives NaN. ONNX's variadic Min is a chain.">;
+def Lathe_ModOp : Lathe_BinaryOp<"mod", "Mod", [{
+    With `fmod` the remainder has the sign of the dividend (C's fmod,
+    truncated division); without it (integers only) it has the sign of the
+    divisor (Python's %, floored division).
+  }], (ins BoolAttr:$fmod)>;
+
+def Lathe_PowOp : Lathe_InferOp<"pow"> {
+  let summary = "elementwise power with numpy broadcasting";
+  let description = [{
+    `base ^ exponent`; the two element types may differ (ONNX Pow-12+). The
+    result has the base's element type. Float bases with float exponents use
+    powf; integer exponents of integer bases are exact (repeated squaring);
+    mixed pairs are computed in f64 and converted back (integers truncate).
+  }];
+  let arguments = (ins Lathe_NumericTensor:$lhs, Lathe_NumericTensor:$rhs);
+  let results = (outs Lathe_NumericTensor:$output);
+}
+
+def Lathe_BitShiftOp : Lathe_InferOp<"bit_shift", [SameOperandsElementType]> {
+  let summary = "elementwise bit shift of unsigned integers";
+  let description = [{
+    `direction` is "LEFT" or "RIGHT" (logical shift). Shifting by the bit
+    width or more gives 0, as numpy does.
+  }];
+  let arguments = (ins Lathe_IntegerTensor:$lhs, Lathe_IntegerTensor:$rhs,
+                       StrAttr:$direction);
+  let results = (outs Lathe_IntegerTensor:$output);
+}
 
 //===----------------------------------------------------------------------===//
-// Activations
+// Comparisons and logic (bool results)
+//===----------------------------------------------------------------------===//
+
+class Lathe_CompareOp<string mnemonic, string onnxName>
+    : Lathe_InferOp<mnemonic, [SameOperandsElementType]> {
+  let summary = "elementwise " # onnxName # " with numpy broadcasting";
+  let description = [{
+    Compares the operands broadcast by numpy's rules and gives a bool (i1)
+    tensor. Float comparisons are ordered (false when either is NaN);
+    unsigned operands compare unsigned.
+  }];
+  let arguments = (ins Lathe_NumericTensor:$lhs, Lathe_NumericTensor:$rhs);
+  let results = (outs Lathe_BoolTensor:$output);
+}
+
+def Lathe_EqualOp : Lathe_CompareOp<"equal", "Equal">;
+def Lathe_LessOp : Lathe_CompareOp<"less", "Less">;
+def Lathe_LessOrEqualOp : Lathe_CompareOp<"less_or_equal", "LessOrEqual">;
+def Lathe_GreaterOp : Lathe_CompareOp<"greater", "Greater">;
+def Lathe_GreaterOrEqualOp
+    : Lathe_CompareOp<"greater_or_equal", "GreaterOrEqual">;
+
+class Lathe_LogicOp<string mnemonic, string onnxName>
+    : Lathe_InferOp<mnemonic> {
+  let summary = "elementwise logical " # onnxName # " with numpy broadcasting";
+  let description = "Bool operands broadcast by numpy's rules.";
+  let arguments = (ins Lathe_BoolTensor:$lhs, Lathe_BoolTensor:$rhs);
+  let results = (outs Lathe_BoolTensor:$output);
+}
+
+def Lathe_AndOp : Lathe_LogicOp<"and", "And">;
+def Lathe_OrOp : Lathe_LogicOp<"or", "Or">;
+def Lathe_XorOp : Lathe_LogicOp<"xor", "Xor">;
+
+def Lathe_NotOp : Lathe_SameTypeOp<"not"> {
+  let summary = "elementwise logical not";
+  let description = "Negates each element of a bool tensor.";
+  let arguments = (ins Lathe_BoolTensor:$input);
+  let results = (outs Lathe_BoolTensor:$output);
+}
+
+def Lathe_WhereOp : Lathe_InferOp<"where"> {
+  let summary = "elementwise select with numpy broadcasting";
+  let description = [{
+    `condition ? x : y`, the three operands broadcast against each other;
+    `x` and `y` have the same element type, which the result takes.
+  }];
+  let arguments = (ins Lathe_BoolTensor:$condition, Lathe_AnyTensor:$x,
+                       Lathe_AnyTensor:$y);
+  let results = (outs Lathe_AnyTensor:$output);
+}
+
+def Lathe_IsNaNOp : Lathe_InferOp<"is_nan"> {
+  let summary = "elementwise test for NaN";
+  let description = "A bool tensor, true where the input is NaN.";
+  let arguments = (ins Lathe_FloatTensor:$input);
+  let results = (outs Lathe_BoolTensor:$output);
+}
+
+def Lathe_IsInfOp : Lathe_InferOp<"is_inf"> {
+  let summary = "elementwise test for infinity";
+  let description = [{
+    True where the input is +inf (when `detect_positive`) or -inf (when
+    `detect_negative`).
+  }];
+  let arguments = (ins Lathe_FloatTensor:$input, BoolAttr:$detect_positive,
+                       BoolAttr:$detect_negative);
+  let results = (outs Lathe_BoolTensor:$output);
+}
+
+//===----------------------------------------------------------------------===//
+// Type conversion
+//===----------------------------------------------------------------------===//
+
+def Lathe_CastOp : Lathe_InferOp<"cast"> {
+  let summary = "elementwise conversion to another element type";
+  let description = [{
+    Converts each element to `to` (ONNX Cast and CastLike). Floats to
+    integers truncate toward zero; anything to bool is `x != 0` (NaN is
+    true); bool to a number is 0 or 1; integers widen by their own
+    signedness.
+  }];
+  let arguments = (ins Lathe_NumericTensor:$input, TypeAttr:$to);
+  let results = (outs Lathe_NumericTensor:$output);
+}
+
+//===----------------------------------------------------------------------===//
+// Unary math
 //===----------------------------------------------------------------------===//
 
 class Lathe_UnaryOp<string mnemonic, string formula,
@@ -41,6 +164,45 @@ class Lathe_UnaryOp<string mnemonic, string formula,
   let results = (outs Lathe_FloatTensor:$output);
 }
 
+// Integer and float operands alike (unsigned: abs is the identity).
+class Lathe_NumericUnaryOp<string mnemonic, string formula>
+    : Lathe_SameTypeOp<mnemonic> {
+  let summary = "elementwise " # formula;
+  let description = "Computes `" # formula # "` for each element.";
+  let arguments = (ins Lathe_NumericTensor:$input);
+  let results = (outs Lathe_NumericTensor:$output);
+}
+
+def Lathe_AbsOp : Lathe_NumericUnaryOp<"abs", "y = |x|">;
+def Lathe_NegOp : Lathe_NumericUnaryOp<"neg", "y = -x">;
+def Lathe_SignOp : Lathe_NumericUnaryOp<"sign",
+    "y = x > 0 ? 1 : x < 0 ? -1 : x (NaN stays NaN)">;
+
+def Lathe_ExpOp : Lathe_UnaryOp<"exp", "y = e^x">;
+def Lathe_LogOp : Lathe_UnaryOp<"log", "y = ln(x)">;
+def Lathe_SqrtOp : Lathe_UnaryOp<"sqrt", "y = sqrt(x)">;
+def Lathe_ReciprocalOp : Lathe_UnaryOp<"reciprocal", "y = 1 / x">;
+def Lathe_FloorOp : Lathe_UnaryOp<"floor", "y = floor(x)">;
+def Lathe_CeilOp : Lathe_UnaryOp<"ceil", "y = ceil(x)">;
+def Lathe_RoundOp : Lathe_UnaryOp<"round",
+    "y = x rounded to the nearest integer, halves to even">;
+def Lathe_ErfOp : Lathe_UnaryOp<"erf", "y = erf(x)">;
+def Lathe_SinOp : Lathe_UnaryOp<"sin", "y = sin(x)">;
+def Lathe_CosOp : Lathe_UnaryOp<"cos", "y = cos(x)">;
+def Lathe_TanOp : Lathe_UnaryOp<"tan", "y = tan(x)">;
+def Lathe_AsinOp : Lathe_UnaryOp<"asin", "y = asin(x)">;
+def Lathe_AcosOp : Lathe_UnaryOp<"acos", "y = acos(x)">;
+def Lathe_AtanOp : Lathe_UnaryOp<"atan", "y = atan(x)">;
+def Lathe_SinhOp : Lathe_UnaryOp<"sinh", "y = sinh(x)">;
+def Lathe_CoshOp : Lathe_UnaryOp<"cosh", "y = cosh(x)">;
+def Lathe_AsinhOp : Lathe_UnaryOp<"asinh", "y = asinh(x)">;
+def Lathe_AcoshOp : Lathe_UnaryOp<"acosh", "y = acosh(x)">;
+def Lathe_AtanhOp : Lathe_UnaryOp<"atanh", "y = atanh(x)">;
+
+//===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
 def Lathe_ReluOp : Lathe_UnaryOp<"relu", "y = max(x, 0)">;
 def Lathe_SigmoidOp : Lathe_UnaryOp<"sigmoid", "y = 1 / (1 + exp(-x))">;
 def Lathe_TanhOp : Lathe_UnaryOp<"tanh", "y = tanh(x)">;
@@ -48,6 +210,54 @@ def Lathe_LeakyReluOp : Lathe_UnaryOp<"leaky_relu",
     "y = x < 0 ? alpha * x : x", (ins F32Attr:$alpha)>;
 def Lathe_EluOp : Lathe_UnaryOp<"elu",
     "y = x < 0 ? alpha * (exp(x) - 1) : x", (ins F32Attr:$alpha)>;
+def Lathe_SeluOp : Lathe_UnaryOp<"selu",
+    "y = gamma * (x > 0 ? x : alpha * (exp(x) - 1))",
+    (ins F32Attr:$alpha, F32Attr:$gamma)>;
+def Lathe_CeluOp : Lathe_UnaryOp<"celu",
+    "y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
+    (ins F32Attr:$alpha)>;
+def Lathe_HardSigmoidOp : Lathe_UnaryOp<"hard_sigmoid",
+    "y = max(0, min(1, alpha * x + beta))",
+    (ins F32Attr:$alpha, F32Attr:$beta)>;
+def Lathe_HardSwishOp : Lathe_UnaryOp<"hard_swish",
+    "y = x * max(0, min(1, x / 6 + 1 / 2))">;
+def Lathe_SoftplusOp : Lathe_UnaryOp<"softplus", "y = ln(exp(x) + 1)">;
+def Lathe_SoftsignOp : Lathe_UnaryOp<"softsign", "y = x / (1 + |x|)">;
+def Lathe_ThresholdedReluOp : Lathe_UnaryOp<"thresholded_relu",
+    "y = x > alpha ? x : 0", (ins F32Attr:$alpha)>;
+
+def Lathe_ShrinkOp : Lathe_SameTypeOp<"shrink"> {
+  let summary = "elementwise shrink";
+  let description = [{
+    `y = x < -lambd ? x + bias : x > lambd ? x - bias : 0`. Integer inputs
+    are computed in f64 and truncated back, as ONNX's reference does.
+  }];
+  let arguments = (ins Lathe_NumericTensor:$input, F32Attr:$bias,
+                       F32Attr:$lambd);
+  let results = (outs Lathe_NumericTensor:$output);
+}
+
+def Lathe_PReluOp : Lathe_InferOp<"prelu", [SameOperandsElementType]> {
+  let summary = "elementwise x < 0 ? slope * x : x";
+  let description = [{
+    `slope` broadcasts to the shape of `x` (unidirectional numpy
+    broadcasting); the result has the shape of `x`.
+  }];
+  let arguments = (ins Lathe_NumericTensor:$input, Lathe_NumericTensor:$slope);
+  let results = (outs Lathe_NumericTensor:$output);
+}
+
+def Lathe_HardmaxOp : Lathe_SameTypeOp<"hardmax"> {
+  let summary = "one-hot of the first maximum along one axis";
+  let description = [{
+    1 at the first index of the maximum along `axis` (opset-13 semantics;
+    the importer rewrites the older "coerce to 2-D" semantics into a reshape
+    around this op), 0 elsewhere. `axis` may be negative.
+  }];
+  let arguments = (ins Lathe_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Lathe_FloatTensor:$output);
+  let hasVerifier = 1;
+}
 
 class Lathe_SoftmaxBase<string mnemonic, string formula>
     : Lathe_SameTypeOp<mnemonic> {

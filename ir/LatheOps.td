@@ -72,5 +72,6 @@ include "ir/LatheShapeOps.td"
 include "ir/LatheNNOps.td"
 include "ir/LatheLossOps.td"
 include "ir/LatheRandomOps.td"
+include "ir/LatheRecurrentOps.td"
 
 #endif // LATHE_OPS_TD

@@ -12,7 +12,8 @@ namespace lathe {
 namespace {
 
 /// Splits dim `dim` of `v` into [outer, size/outer].
-Value splitDim(OpBuilder &b, Location loc, Value v, int64_t dim, int64_t outer) {
+Value splitDim(OpBuilder &b, Location loc, Value v, int64_t dim,
+               int64_t outer) {
   auto type = cast<RankedTensorType>(v.getType());
   SmallVector<int64_t> shape;
   SmallVector<ReassociationIndices> reassoc;
@@ -49,11 +50,10 @@ Value mergeDims(OpBuilder &b, Location loc, Value v, int64_t dim) {
 
 /// End padding so that every output window fits: the explicit end pads, or
 /// more under ceil_mode.
-SmallVector<int64_t> highPads(ArrayRef<int64_t> inShape,
-                              ArrayRef<int64_t> outShape,
-                              ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
-                              ArrayRef<int64_t> dilations,
-                              ArrayRef<int64_t> pads) {
+SmallVector<int64_t>
+highPads(ArrayRef<int64_t> inShape, ArrayRef<int64_t> outShape,
+         ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+         ArrayRef<int64_t> dilations, ArrayRef<int64_t> pads) {
   size_t n = kernel.size();
   SmallVector<int64_t> high;
   for (size_t i = 0; i < n; ++i) {
@@ -95,12 +95,14 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
 
     Value x = padSpatial(rewriter, loc, adaptor.getInput(), pads.take_front(s),
                          pads.drop_front(s), floatAttr(et, 0.0));
-    x = splitDim(rewriter, loc, x, 1, groups);                  // N G Cg P...
-    Value w = splitDim(rewriter, loc, adaptor.getWeight(), 0, groups); // G Fg Cg K...
+    x = splitDim(rewriter, loc, x, 1, groups); // N G Cg P...
+    Value w =
+        splitDim(rewriter, loc, adaptor.getWeight(), 0, groups); // G Fg Cg K...
 
     SmallVector<int64_t> groupedShape = {outType.getDimSize(0), groups,
                                          filters / groups};
-    groupedShape.append(outType.getShape().begin() + 2, outType.getShape().end());
+    groupedShape.append(outType.getShape().begin() + 2,
+                        outType.getShape().end());
     auto groupedType = RankedTensorType::get(groupedShape, et);
     Value init;
     if (Value bias = adaptor.getBias()) {
@@ -129,8 +131,8 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     unsigned oFirst = 3, cDim = 3 + s, kFirst = 4 + s;
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineExpr> xExprs = {d(0), d(1), d(cDim)};
-    xExprs.append(windowExprs(ctx, oFirst, kFirst, op.getStrides(),
-                              op.getDilations()));
+    xExprs.append(
+        windowExprs(ctx, oFirst, kFirst, op.getStrides(), op.getDilations()));
     SmallVector<AffineExpr> wExprs = {d(1), d(2), d(cDim)};
     SmallVector<AffineExpr> outExprs = {d(0), d(1), d(2)};
     for (int64_t i = 0; i < s; ++i) {
@@ -152,23 +154,27 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
   }
 };
 
+enum class Combine { Sum, MaxF, MaxSI, MaxUI };
+
 /// A pooling window reduction: loops n c o... | k...; a shape-only window
 /// operand gives the kernel loops their extent.
 Value poolWindow(OpBuilder &b, Location loc, Value padded,
                  RankedTensorType outType, ArrayRef<int64_t> kernel,
                  ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
-                 TypedAttr init, bool isMax) {
+                 TypedAttr init, Combine combine) {
   MLIRContext *ctx = b.getContext();
   int64_t s = kernel.size();
   unsigned numLoops = 2 + 2 * s;
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> xExprs = {d(0), d(1)}, winExprs, outExprs = {d(0), d(1)};
+  SmallVector<AffineExpr> xExprs = {d(0), d(1)}, winExprs,
+                          outExprs = {d(0), d(1)};
   xExprs.append(windowExprs(ctx, 2, 2 + s, strides, dilations));
   for (int64_t i = 0; i < s; ++i) {
     winExprs.push_back(d(2 + s + i));
     outExprs.push_back(d(2 + i));
   }
-  Value window = b.create<tensor::EmptyOp>(loc, kernel, outType.getElementType());
+  Value window =
+      b.create<tensor::EmptyOp>(loc, kernel, outType.getElementType());
   auto generic = b.create<linalg::GenericOp>(
       loc, outType, ValueRange{padded, window},
       filledTensor(b, loc, outType, init),
@@ -176,11 +182,34 @@ Value poolWindow(OpBuilder &b, Location loc, Value padded,
                           AffineMap::get(numLoops, 0, winExprs, ctx),
                           AffineMap::get(numLoops, 0, outExprs, ctx)},
       iterators(2 + s, s), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value v = isMax ? nb.create<arith::MaximumFOp>(l, a[2], a[0]).getResult()
-                        : nb.create<arith::AddFOp>(l, a[2], a[0]).getResult();
+        Value v;
+        switch (combine) {
+        case Combine::Sum:
+          v = nb.create<arith::AddFOp>(l, a[2], a[0]);
+          break;
+        case Combine::MaxF:
+          v = nb.create<arith::MaximumFOp>(l, a[2], a[0]);
+          break;
+        case Combine::MaxSI:
+          v = nb.create<arith::MaxSIOp>(l, a[2], a[0]);
+          break;
+        case Combine::MaxUI:
+          v = nb.create<arith::MaxUIOp>(l, a[2], a[0]);
+          break;
+        }
         nb.create<linalg::YieldOp>(l, v);
       });
   return generic.getResult(0);
+}
+
+/// The smallest value of a (signless) element type: -inf, or the integer
+/// minimum of the signed or unsigned reading.
+TypedAttr lowestAttr(Type et, bool isUnsignedType) {
+  if (isa<FloatType>(et))
+    return floatAttr(et, -std::numeric_limits<double>::infinity());
+  unsigned width = et.getIntOrFloatBitWidth();
+  return IntegerAttr::get(et, isUnsignedType ? APInt::getZero(width)
+                                             : APInt::getSignedMinValue(width));
 }
 
 struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
@@ -193,7 +222,11 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
     auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
     Type et = outType.getElementType();
     int64_t s = op.getKernelShape().size();
-    TypedAttr lowest = floatAttr(et, -std::numeric_limits<double>::infinity());
+    bool isUnsignedInput = isUnsigned(op.getInput());
+    TypedAttr lowest = lowestAttr(et, isUnsignedInput);
+    Combine combine = isa<FloatType>(et) ? Combine::MaxF
+                      : isUnsignedInput  ? Combine::MaxUI
+                                         : Combine::MaxSI;
     SmallVector<int64_t> high =
         highPads(inType.getShape(), outType.getShape(), op.getKernelShape(),
                  op.getStrides(), op.getDilations(), op.getPads());
@@ -201,7 +234,7 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
                          op.getPads().take_front(s), high, lowest);
     rewriter.replaceOp(op, poolWindow(rewriter, loc, x, outType,
                                       op.getKernelShape(), op.getStrides(),
-                                      op.getDilations(), lowest, true));
+                                      op.getDilations(), lowest, combine));
     return success();
   }
 };
@@ -224,7 +257,7 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
     Value x = padSpatial(rewriter, loc, adaptor.getInput(), pads.take_front(s),
                          high, floatAttr(et, 0.0));
     Value sum = poolWindow(rewriter, loc, x, outType, kernel, strides, ones,
-                           floatAttr(et, 0.0), false);
+                           floatAttr(et, 0.0), Combine::Sum);
 
     // Divisors depend only on the output position: count the window's
     // elements inside the input (and the explicit pads if asked).
@@ -256,11 +289,12 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
       divAttrs.push_back(floatAttr(et, v));
     Value div = rewriter.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(divType, divAttrs));
-    rewriter.replaceOp(op, buildElementwise(
-                               rewriter, loc, outType, {sum, div},
-                               [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                 return b.create<arith::DivFOp>(l, a[0], a[1]);
-                               }));
+    rewriter.replaceOp(
+        op,
+        buildElementwise(rewriter, loc, outType, {sum, div},
+                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return b.create<arith::DivFOp>(l, a[0], a[1]);
+                         }));
     return success();
   }
 };
@@ -279,8 +313,8 @@ struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
     int64_t count = 1;
     for (int64_t i = 2; i < rank; ++i)
       count *= inType.getDimSize(i);
-    auto sumType = RankedTensorType::get(
-        {inType.getDimSize(0), inType.getDimSize(1)}, et);
+    auto sumType =
+        RankedTensorType::get({inType.getDimSize(0), inType.getDimSize(1)}, et);
     auto sum = rewriter.create<linalg::GenericOp>(
         loc, sumType, adaptor.getInput(),
         filledTensor(rewriter, loc, sumType, floatAttr(et, 0.0)),
@@ -293,22 +327,302 @@ struct GlobalAveragePoolLowering : OpConversionPattern<GlobalAveragePoolOp> {
           b.create<linalg::YieldOp>(
               l, b.create<arith::AddFOp>(l, a[1], a[0]).getResult());
         });
-    Value mean = buildElementwise(
-        rewriter, loc, sumType, {sum.getResult(0)},
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return b.create<arith::DivFOp>(l, a[0],
-                                         floatConst(b, l, et, double(count)));
-        });
+    Value mean =
+        buildElementwise(rewriter, loc, sumType, {sum.getResult(0)},
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return b.create<arith::DivFOp>(
+                               l, a[0], floatConst(b, l, et, double(count)));
+                         });
     rewriter.replaceOp(op, reshapeTo(rewriter, loc, mean, outType.getShape()));
+    return success();
+  }
+};
+
+/// Transposed convolution as a stride-1 convolution with the flipped kernel
+/// over the input spread out by the strides (zeros between elements) and
+/// padded by (k - 1) * dilation; the begin pads shift the window. Loops:
+/// n g m o... | c k...
+struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConvTransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto outType = resultType(op);
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    auto wType = cast<RankedTensorType>(adaptor.getWeight().getType());
+    Type et = outType.getElementType();
+    int64_t s = inType.getRank() - 2;
+    int64_t groups = static_cast<int64_t>(op.getGroup());
+    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations(),
+                      pads = op.getPads();
+    SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
+
+    Value x =
+        splitDim(rewriter, loc, adaptor.getInput(), 1, groups); // N G Cg D...
+    auto xType = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> spreadShape(xType.getShape().take_front(3));
+    SmallVector<OpFoldResult> offsets(3, rewriter.getIndexAttr(0)), sizes,
+        steps(3, rewriter.getIndexAttr(1));
+    for (int64_t d : xType.getShape())
+      sizes.push_back(rewriter.getIndexAttr(d));
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t in = inType.getDimSize(i + 2), out = outType.getDimSize(i + 2);
+      int64_t low = (kernel[i] - 1) * dilations[i];
+      int64_t high =
+          std::max<int64_t>(0, out + pads[i] - (in - 1) * strides[i] - 1);
+      spreadShape.push_back(low + (in - 1) * strides[i] + 1 + high);
+      offsets.push_back(rewriter.getIndexAttr(low));
+      steps.push_back(rewriter.getIndexAttr(strides[i]));
+    }
+    Value spread =
+        filledTensor(rewriter, loc, RankedTensorType::get(spreadShape, et),
+                     floatAttr(et, 0.0));
+    spread = rewriter.create<tensor::InsertSliceOp>(loc, x, spread, offsets,
+                                                    sizes, steps);
+    Value w =
+        splitDim(rewriter, loc, adaptor.getWeight(), 0, groups); // G Cg Mg K...
+
+    int64_t perGroup = wType.getDimSize(1);
+    SmallVector<int64_t> groupedShape = {outType.getDimSize(0), groups,
+                                         perGroup};
+    groupedShape.append(outType.getShape().begin() + 2,
+                        outType.getShape().end());
+    auto groupedType = RankedTensorType::get(groupedShape, et);
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    Value init;
+    if (Value bias = adaptor.getBias()) {
+      Value b2 = splitDim(rewriter, loc, bias, 0, groups); // G Mg
+      AffineMap biasMap =
+          AffineMap::get(groupedShape.size(), 0, {d(1), d(2)}, ctx);
+      init = rewriter
+                 .create<linalg::GenericOp>(
+                     loc, groupedType, b2,
+                     ValueRange{emptyTensor(rewriter, loc, groupedType)},
+                     ArrayRef<AffineMap>{biasMap,
+                                         AffineMap::getMultiDimIdentityMap(
+                                             groupedShape.size(), ctx)},
+                     iterators(groupedShape.size()),
+                     [](OpBuilder &b, Location l, ValueRange a) {
+                       b.create<linalg::YieldOp>(l, a[0]);
+                     })
+                 .getResult(0);
+    } else {
+      init = filledTensor(rewriter, loc, groupedType, floatAttr(et, 0.0));
+    }
+
+    unsigned numLoops = 3 + s + 1 + s;
+    unsigned oFirst = 3, cDim = 3 + s, kFirst = 4 + s;
+    SmallVector<AffineExpr> xExprs = {d(0), d(1), d(cDim)};
+    SmallVector<AffineExpr> wExprs = {d(1), d(cDim), d(2)};
+    SmallVector<AffineExpr> outExprs = {d(0), d(1), d(2)};
+    for (int64_t i = 0; i < s; ++i) {
+      xExprs.push_back(d(oFirst + i) + d(kFirst + i) * dilations[i] + pads[i]);
+      wExprs.push_back(kernel[i] - 1 - d(kFirst + i));
+      outExprs.push_back(d(oFirst + i));
+    }
+    // The kernel loops appear only flipped in the weight map: a shape-only
+    // window operand gives them their extent.
+    SmallVector<AffineExpr> winExprs;
+    for (int64_t i = 0; i < s; ++i)
+      winExprs.push_back(d(kFirst + i));
+    Value window = rewriter.create<tensor::EmptyOp>(loc, kernel, et);
+    auto conv = rewriter.create<linalg::GenericOp>(
+        loc, groupedType, ValueRange{spread, w, window}, init,
+        ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, xExprs, ctx),
+                            AffineMap::get(numLoops, 0, wExprs, ctx),
+                            AffineMap::get(numLoops, 0, winExprs, ctx),
+                            AffineMap::get(numLoops, 0, outExprs, ctx)},
+        iterators(3 + s, 1 + s), [](OpBuilder &b, Location l, ValueRange a) {
+          Value prod = b.create<arith::MulFOp>(l, a[0], a[1]);
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::AddFOp>(l, a[3], prod).getResult());
+        });
+    rewriter.replaceOp(op, mergeDims(rewriter, loc, conv.getResult(0), 1));
+    return success();
+  }
+};
+
+/// Max pooling with argmax: one reduction with two accumulators, the value
+/// and the flat input index. Windows are read through padding (the lowest
+/// value), and a position inside the padding is never taken.
+struct MaxPoolWithIndicesLowering : OpConversionPattern<MaxPoolWithIndicesOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MaxPoolWithIndicesOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto outType = resultType(op, 0), idxType = resultType(op, 1);
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    Type et = outType.getElementType();
+    ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
+                      dilations = op.getDilations(), pads = op.getPads();
+    int64_t s = kernel.size();
+    bool uns = isUnsigned(op.getInput());
+    TypedAttr lowest = lowestAttr(et, uns);
+    SmallVector<int64_t> high = highPads(inType.getShape(), outType.getShape(),
+                                         kernel, strides, dilations, pads);
+    Value x = padSpatial(rewriter, loc, adaptor.getInput(), pads.take_front(s),
+                         high, lowest);
+
+    unsigned numLoops = 2 + 2 * s;
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> xExprs = {d(0), d(1)}, winExprs,
+                            outExprs = {d(0), d(1)};
+    xExprs.append(windowExprs(ctx, 2, 2 + s, strides, dilations));
+    for (int64_t i = 0; i < s; ++i) {
+      winExprs.push_back(d(2 + s + i));
+      outExprs.push_back(d(2 + i));
+    }
+    // Flat index strides of the spatial dims (row- or column-major).
+    SmallVector<int64_t> spatialIn(inType.getShape().drop_front(2));
+    SmallVector<int64_t> flatStrides(s, 1);
+    int64_t spatialSize = 1;
+    for (int64_t v : spatialIn)
+      spatialSize *= v;
+    if (op.getStorageOrder() == 0)
+      for (int64_t i = s - 2; i >= 0; --i)
+        flatStrides[i] = flatStrides[i + 1] * spatialIn[i + 1];
+    else
+      for (int64_t i = 1; i < s; ++i)
+        flatStrides[i] = flatStrides[i - 1] * spatialIn[i - 1];
+    int64_t channels = inType.getDimSize(1);
+
+    Value window = rewriter.create<tensor::EmptyOp>(loc, kernel, et);
+    Type i64 = rewriter.getI64Type();
+    auto outMap = AffineMap::get(numLoops, 0, outExprs, ctx);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{outType, idxType}, ValueRange{x, window},
+        ValueRange{filledTensor(rewriter, loc, outType, lowest),
+                   filledTensor(rewriter, loc, idxType,
+                                rewriter.getI64IntegerAttr(-1))},
+        ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, xExprs, ctx),
+                            AffineMap::get(numLoops, 0, winExprs, ctx), outMap,
+                            outMap},
+        iterators(2 + s, s), [&](OpBuilder &b, Location l, ValueRange a) {
+          auto cst = [&](int64_t v) {
+            return b.create<arith::ConstantIntOp>(l, v, 64).getResult();
+          };
+          auto index = [&](unsigned dim) {
+            return b
+                .create<arith::IndexCastOp>(l, i64,
+                                            b.create<linalg::IndexOp>(l, dim))
+                .getResult();
+          };
+          Value inside = b.create<arith::ConstantIntOp>(l, 1, 1);
+          Value flat = b.create<arith::AddIOp>(
+              l, b.create<arith::MulIOp>(l, index(0), cst(channels)), index(1));
+          flat = b.create<arith::MulIOp>(l, flat, cst(spatialSize));
+          for (int64_t i = 0; i < s; ++i) {
+            Value pos = b.create<arith::AddIOp>(
+                l, b.create<arith::MulIOp>(l, index(2 + i), cst(strides[i])),
+                b.create<arith::MulIOp>(l, index(2 + s + i),
+                                        cst(dilations[i])));
+            pos = b.create<arith::SubIOp>(l, pos, cst(pads[i]));
+            Value ok = b.create<arith::AndIOp>(
+                l,
+                b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, pos,
+                                        cst(0)),
+                b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, pos,
+                                        cst(spatialIn[i])));
+            inside = b.create<arith::AndIOp>(l, inside, ok);
+            flat = b.create<arith::AddIOp>(
+                l, flat, b.create<arith::MulIOp>(l, pos, cst(flatStrides[i])));
+          }
+          Value greater;
+          if (isa<FloatType>(et))
+            greater = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT,
+                                              a[0], a[2]);
+          else
+            greater = b.create<arith::CmpIOp>(
+                l, uns ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+                a[0], a[2]);
+          Value first = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt,
+                                                a[3], cst(0));
+          Value take = b.create<arith::AndIOp>(
+              l, inside, b.create<arith::OrIOp>(l, greater, first));
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::SelectOp>(l, take, a[0], a[2]),
+                            b.create<arith::SelectOp>(l, take, flat, a[3])});
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+/// Scatters each input element to its flat index (out-of-range indices are
+/// skipped) in a zero tensor of the index shape, then pads that to the
+/// output shape.
+struct MaxUnpoolLowering : OpConversionPattern<MaxUnpoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MaxUnpoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto outType = resultType(op);
+    Type et = outType.getElementType();
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    int64_t count = inType.getNumElements();
+    int64_t total = 1;
+    for (int64_t v : op.getIndexShape())
+      total *= v;
+    Value values = reshapeTo(rewriter, loc, adaptor.getInput(), {count});
+    Value indices = reshapeTo(rewriter, loc, adaptor.getIndices(), {count});
+    TypedAttr zero = isa<FloatType>(et) ? floatAttr(et, 0.0)
+                                        : TypedAttr(IntegerAttr::get(et, 0));
+    Value init =
+        filledTensor(rewriter, loc, RankedTensorType::get({total}, et), zero);
+    Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value ub = rewriter.create<arith::ConstantIndexOp>(loc, count);
+    Value step = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    auto loop = rewriter.create<scf::ForOp>(
+        loc, lb, ub, step, ValueRange{init},
+        [&](OpBuilder &b, Location l, Value i, ValueRange iter) {
+          Value v = b.create<tensor::ExtractOp>(l, values, i);
+          Value idx = b.create<tensor::ExtractOp>(l, indices, i);
+          Value ok = b.create<arith::AndIOp>(
+              l,
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, idx,
+                                      b.create<arith::ConstantIntOp>(l, 0, 64)),
+              b.create<arith::CmpIOp>(
+                  l, arith::CmpIPredicate::slt, idx,
+                  b.create<arith::ConstantIntOp>(l, total, 64)));
+          auto branch = b.create<scf::IfOp>(
+              l, ok,
+              [&](OpBuilder &tb, Location tl) {
+                Value at =
+                    tb.create<arith::IndexCastOp>(tl, tb.getIndexType(), idx);
+                Value updated =
+                    tb.create<tensor::InsertOp>(tl, v, iter[0], ValueRange{at});
+                tb.create<scf::YieldOp>(tl, updated);
+              },
+              [&](OpBuilder &eb, Location el) {
+                eb.create<scf::YieldOp>(el, iter[0]);
+              });
+          b.create<scf::YieldOp>(l, branch.getResult(0));
+        });
+    Value unpooled =
+        reshapeTo(rewriter, loc, loop.getResult(0), op.getIndexShape());
+    // index_shape keeps N and C (checked by the op).
+    SmallVector<int64_t> low(outType.getRank() - 2, 0), high;
+    for (int64_t i = 2; i < outType.getRank(); ++i)
+      high.push_back(outType.getDimSize(i) - op.getIndexShape()[i]);
+    unpooled = padSpatial(rewriter, loc, unpooled, low, high, zero);
+    rewriter.replaceOp(op, unpooled);
     return success();
   }
 };
 
 } // namespace
 
-void populateConvPoolLowering(const TypeConverter &converter, RewritePatternSet &patterns) {
+void populateConvPoolLowering(const TypeConverter &converter,
+                              RewritePatternSet &patterns) {
   patterns.add<ConvLowering, MaxPoolLowering, AveragePoolLowering,
-               GlobalAveragePoolLowering>(converter, patterns.getContext());
+               GlobalAveragePoolLowering, ConvTransposeLowering,
+               MaxPoolWithIndicesLowering, MaxUnpoolLowering>(
+      converter, patterns.getContext());
 }
 
 } // namespace lathe

@@ -1,84 +1,213 @@
-// Lowering of elementwise ops, activations, BatchNorm (inference), Softmax
-// and LogSoftmax, and constants.
+// Lowering of the binary elementwise ops (arithmetic, comparisons, logic,
+// Where), BatchNorm (inference), Softmax and LogSoftmax, and constants.
+// Unary math and Cast are in LowerMath.cpp, activations in
+// LowerActivation.cpp.
 #include "ir/LatheOps.h"
-#include "passes/LoweringUtils.h"
+#include "passes/ElementwiseLowering.h"
 
 using namespace mlir;
 
 namespace lathe {
-namespace {
 
-template <typename OpT>
-struct BinaryLowering : OpConversionPattern<OpT> {
-  using OpConversionPattern<OpT>::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    bool isFloat = isa<FloatType>(resultType(op).getElementType());
-    Value v = buildElementwise(
-        rewriter, op.getLoc(), resultType(op),
-        {adaptor.getLhs(), adaptor.getRhs()},
-        [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
-          if constexpr (std::is_same_v<OpT, AddOp>)
-            return isFloat ? b.create<arith::AddFOp>(loc, a[0], a[1]).getResult()
-                           : b.create<arith::AddIOp>(loc, a[0], a[1]).getResult();
-          if constexpr (std::is_same_v<OpT, SubOp>)
-            return isFloat ? b.create<arith::SubFOp>(loc, a[0], a[1]).getResult()
-                           : b.create<arith::SubIOp>(loc, a[0], a[1]).getResult();
-          if constexpr (std::is_same_v<OpT, MulOp>)
-            return isFloat ? b.create<arith::MulFOp>(loc, a[0], a[1]).getResult()
-                           : b.create<arith::MulIOp>(loc, a[0], a[1]).getResult();
-          return isFloat ? b.create<arith::DivFOp>(loc, a[0], a[1]).getResult()
-                         : b.create<arith::DivSIOp>(loc, a[0], a[1]).getResult();
-        });
-    rewriter.replaceOp(op, v);
-    return success();
-  }
-};
+//===----------------------------------------------------------------------===//
+// Scalar bodies (found by ElementwiseLowering through argument-dependent
+// lookup, hence in namespace lathe)
+//===----------------------------------------------------------------------===//
 
-/// Scalar body of each activation.
-Value activation(Operation *op, OpBuilder &b, Location loc, Value x) {
-  Type t = x.getType();
-  Value zero = floatConst(b, loc, t, 0.0);
-  Value one = floatConst(b, loc, t, 1.0);
-  if (isa<ReluOp>(op))
-    return b.create<arith::MaximumFOp>(loc, x, zero);
-  if (isa<SigmoidOp>(op)) {
-    Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, x));
-    return b.create<arith::DivFOp>(loc, one, b.create<arith::AddFOp>(loc, one, e));
-  }
-  if (isa<TanhOp>(op))
-    return b.create<math::TanhOp>(loc, x);
-  Value negative =
-      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, zero);
-  if (auto leaky = dyn_cast<LeakyReluOp>(op)) {
-    Value alpha = floatConst(b, loc, t, leaky.getAlpha().convertToFloat());
-    return b.create<arith::SelectOp>(loc, negative,
-                                     b.create<arith::MulFOp>(loc, alpha, x), x);
-  }
-  auto elu = cast<EluOp>(op);
-  Value alpha = floatConst(b, loc, t, elu.getAlpha().convertToFloat());
-  Value em1 = b.create<arith::SubFOp>(loc, b.create<math::ExpOp>(loc, x), one);
-  return b.create<arith::SelectOp>(loc, negative,
-                                   b.create<arith::MulFOp>(loc, alpha, em1), x);
+static bool isFloat(Value v) { return isa<FloatType>(v.getType()); }
+
+static Value scalarOf(AddOp, OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return b.create<arith::AddFOp>(loc, a[0], a[1]);
+  return b.create<arith::AddIOp>(loc, a[0], a[1]);
 }
 
-template <typename OpT>
-struct ActivationLowering : OpConversionPattern<OpT> {
-  using OpConversionPattern<OpT>::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Operation *raw = op.getOperation();
-    Value v = buildElementwise(rewriter, op.getLoc(), resultType(op),
-                               {adaptor.getInput()},
-                               [&](OpBuilder &b, Location loc, ValueRange a) {
-                                 return activation(raw, b, loc, a[0]);
-                               });
-    rewriter.replaceOp(op, v);
-    return success();
+static Value scalarOf(SubOp, OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return b.create<arith::SubFOp>(loc, a[0], a[1]);
+  return b.create<arith::SubIOp>(loc, a[0], a[1]);
+}
+
+static Value scalarOf(MulOp, OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return b.create<arith::MulFOp>(loc, a[0], a[1]);
+  return b.create<arith::MulIOp>(loc, a[0], a[1]);
+}
+
+static Value scalarOf(DivOp op, OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return b.create<arith::DivFOp>(loc, a[0], a[1]);
+  if (isUnsigned(op.getLhs()))
+    return b.create<arith::DivUIOp>(loc, a[0], a[1]);
+  return b.create<arith::DivSIOp>(loc, a[0], a[1]);
+}
+
+static Value scalarOf(MaxOp op, OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return b.create<arith::MaximumFOp>(loc, a[0], a[1]);
+  if (isUnsigned(op.getLhs()))
+    return b.create<arith::MaxUIOp>(loc, a[0], a[1]);
+  return b.create<arith::MaxSIOp>(loc, a[0], a[1]);
+}
+
+static Value scalarOf(MinOp op, OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return b.create<arith::MinimumFOp>(loc, a[0], a[1]);
+  if (isUnsigned(op.getLhs()))
+    return b.create<arith::MinUIOp>(loc, a[0], a[1]);
+  return b.create<arith::MinSIOp>(loc, a[0], a[1]);
+}
+
+static Value scalarOf(ModOp op, OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return b.create<arith::RemFOp>(loc, a[0], a[1]);
+  if (isUnsigned(op.getLhs()))
+    return b.create<arith::RemUIOp>(loc, a[0], a[1]);
+  Value r = b.create<arith::RemSIOp>(loc, a[0], a[1]);
+  if (op.getFmod())
+    return r;
+  // Floored modulo: a non-zero remainder whose sign differs from the
+  // divisor's moves by one divisor.
+  Value zero = intConst(b, loc, r.getType(), 0);
+  Value nonZero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, r, zero);
+  Value signs = b.create<arith::XOrIOp>(loc, r, a[1]);
+  Value differ =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, signs, zero);
+  Value fix = b.create<arith::AndIOp>(loc, nonZero, differ);
+  return b.create<arith::SelectOp>(loc, fix,
+                                   b.create<arith::AddIOp>(loc, r, a[1]), r);
+}
+
+/// base^e for integers by repeated squaring; negative exponents give what
+/// the exact result truncates to (1 for base 1, ±1 for base -1, else 0).
+static Value integerPow(OpBuilder &b, Location loc, Value base, Value e,
+                        bool isUnsignedBase) {
+  Type t = base.getType();
+  Value zero = intConst(b, loc, t, 0), one = intConst(b, loc, t, 1);
+  Value negative =
+      isUnsignedBase
+          ? b.create<arith::ConstantOp>(loc, b.getBoolAttr(false)).getResult()
+          : b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, e, zero)
+                .getResult();
+  Value start = b.create<arith::SelectOp>(loc, negative, zero, e);
+  auto loop = b.create<scf::WhileOp>(
+      loc, TypeRange{t, t, t}, ValueRange{one, base, start},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value more = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ne,
+                                              args[2], zero);
+        nb.create<scf::ConditionOp>(l, more, args);
+      },
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value bit = nb.create<arith::AndIOp>(l, args[2], one);
+        Value odd =
+            nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ne, bit, zero);
+        Value times = nb.create<arith::MulIOp>(l, args[0], args[1]);
+        Value acc = nb.create<arith::SelectOp>(l, odd, times, args[0]);
+        Value square = nb.create<arith::MulIOp>(l, args[1], args[1]);
+        Value rest = nb.create<arith::ShRUIOp>(l, args[2], one);
+        nb.create<scf::YieldOp>(l, ValueRange{acc, square, rest});
+      });
+  Value result = loop.getResult(0);
+  if (isUnsignedBase)
+    return result;
+  Value minusOne = intConst(b, loc, t, -1);
+  Value isOne = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, base, one);
+  Value isMinusOne =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, base, minusOne);
+  Value eOdd = b.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::ne, b.create<arith::AndIOp>(loc, e, one), zero);
+  Value signOfMinusOne = b.create<arith::SelectOp>(loc, eOdd, minusOne, one);
+  Value forNegative = b.create<arith::SelectOp>(
+      loc, isOne, one,
+      b.create<arith::SelectOp>(loc, isMinusOne, signOfMinusOne, zero));
+  return b.create<arith::SelectOp>(loc, negative, forNegative, result);
+}
+
+static Value scalarOf(PowOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Value base = a[0], e = a[1];
+  bool baseUnsigned = isUnsigned(op.getLhs());
+  bool expUnsigned = isUnsigned(op.getRhs());
+  Type bt = base.getType();
+  if (isFloat(base)) {
+    e = convertScalar(b, loc, e, bt, expUnsigned, false);
+    return b.create<math::PowFOp>(loc, base, e);
   }
-};
+  if (!isFloat(e))
+    return integerPow(b, loc, base, convertScalar(b, loc, e, bt, expUnsigned, baseUnsigned),
+                      baseUnsigned);
+  // Integer base, float exponent: numpy computes in double and the result is
+  // converted back to the base's type.
+  Type f64 = b.getF64Type();
+  Value x = convertScalar(b, loc, base, f64, baseUnsigned, false);
+  Value y = convertScalar(b, loc, e, f64, false, false);
+  Value p = b.create<math::PowFOp>(loc, x, y);
+  return convertScalar(b, loc, p, bt, false, baseUnsigned);
+}
+
+static Value scalarOf(BitShiftOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Type t = a[0].getType();
+  Value shifted =
+      op.getDirection() == "LEFT"
+          ? b.create<arith::ShLIOp>(loc, a[0], a[1]).getResult()
+          : b.create<arith::ShRUIOp>(loc, a[0], a[1]).getResult();
+  // LLVM's shifts by the width or more are poison; numpy gives 0.
+  Value width = intConst(b, loc, t, t.getIntOrFloatBitWidth());
+  Value tooFar =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, a[1], width);
+  return b.create<arith::SelectOp>(loc, tooFar, intConst(b, loc, t, 0),
+                                   shifted);
+}
+
+/// Comparison of `lhs` and `rhs` by a predicate given for floats, signed and
+/// unsigned integers.
+static Value compare(Value latheLhs, OpBuilder &b, Location loc, ValueRange a,
+                     arith::CmpFPredicate f, arith::CmpIPredicate s,
+                     arith::CmpIPredicate u) {
+  if (isFloat(a[0]))
+    return b.create<arith::CmpFOp>(loc, f, a[0], a[1]);
+  // Bools compare as unsigned (false < true).
+  bool uns = isUnsigned(latheLhs) || a[0].getType().isInteger(1);
+  return b.create<arith::CmpIOp>(loc, uns ? u : s, a[0], a[1]);
+}
+
+static Value scalarOf(EqualOp op, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(op.getLhs(), b, loc, a, arith::CmpFPredicate::OEQ,
+                 arith::CmpIPredicate::eq, arith::CmpIPredicate::eq);
+}
+static Value scalarOf(LessOp op, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(op.getLhs(), b, loc, a, arith::CmpFPredicate::OLT,
+                 arith::CmpIPredicate::slt, arith::CmpIPredicate::ult);
+}
+static Value scalarOf(LessOrEqualOp op, OpBuilder &b, Location loc,
+                      ValueRange a) {
+  return compare(op.getLhs(), b, loc, a, arith::CmpFPredicate::OLE,
+                 arith::CmpIPredicate::sle, arith::CmpIPredicate::ule);
+}
+static Value scalarOf(GreaterOp op, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(op.getLhs(), b, loc, a, arith::CmpFPredicate::OGT,
+                 arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt);
+}
+static Value scalarOf(GreaterOrEqualOp op, OpBuilder &b, Location loc,
+                      ValueRange a) {
+  return compare(op.getLhs(), b, loc, a, arith::CmpFPredicate::OGE,
+                 arith::CmpIPredicate::sge, arith::CmpIPredicate::uge);
+}
+
+static Value scalarOf(AndOp, OpBuilder &b, Location loc, ValueRange a) {
+  return b.create<arith::AndIOp>(loc, a[0], a[1]);
+}
+static Value scalarOf(OrOp, OpBuilder &b, Location loc, ValueRange a) {
+  return b.create<arith::OrIOp>(loc, a[0], a[1]);
+}
+static Value scalarOf(XorOp, OpBuilder &b, Location loc, ValueRange a) {
+  return b.create<arith::XOrIOp>(loc, a[0], a[1]);
+}
+
+static Value scalarOf(WhereOp, OpBuilder &b, Location loc, ValueRange a) {
+  return b.create<arith::SelectOp>(loc, a[0], a[1], a[2]);
+}
+
+namespace {
 
 /// Identity and inference Dropout forward their input.
 template <typename OpT>
@@ -239,17 +368,95 @@ struct SoftmaxLowering : OpConversionPattern<OpT> {
   }
 };
 
+/// Hardmax: m = max along the axis, k = the first index holding m, then
+/// y = (index == k). Loops keep the reduced dim innermost, as reduceAlong.
+struct HardmaxLowering : OpConversionPattern<HardmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(HardmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = resultType(op);
+    Type et = type.getElementType();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = adaptor.getInput();
+    int64_t rank = type.getRank();
+    if (rank == 0) {
+      rewriter.replaceOp(op, filledTensor(rewriter, loc, type, floatAttr(et, 1.0)));
+      return success();
+    }
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    int64_t size = type.getDimSize(axis);
+    Value max = reduceAlong(
+        rewriter, loc, x, axis,
+        floatAttr(et, -std::numeric_limits<double>::infinity()),
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return b.create<arith::MaximumFOp>(l, a[0], a[1]);
+        });
+    // Iteration space: kept dims (in order), then the axis.
+    SmallVector<AffineExpr> inExprs(rank), keptExprs;
+    SmallVector<int64_t> keptShape;
+    unsigned d = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i == axis)
+        continue;
+      keptShape.push_back(type.getDimSize(i));
+      keptExprs.push_back(getAffineDimExpr(d, ctx));
+      inExprs[i] = getAffineDimExpr(d++, ctx);
+    }
+    inExprs[axis] = getAffineDimExpr(rank - 1, ctx);
+    AffineMap inMap = AffineMap::get(rank, 0, inExprs, ctx);
+    AffineMap keptMap = AffineMap::get(rank, 0, keptExprs, ctx);
+    Type i64 = rewriter.getI64Type();
+    auto indexType = RankedTensorType::get(keptShape, i64);
+    auto first = rewriter.create<linalg::GenericOp>(
+        loc, indexType, ValueRange{x, max},
+        filledTensor(rewriter, loc, indexType, rewriter.getI64IntegerAttr(size)),
+        ArrayRef<AffineMap>{inMap, keptMap, keptMap}, iterators(rank - 1, 1),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value i = b.create<arith::IndexCastOp>(
+              l, i64, b.create<linalg::IndexOp>(l, rank - 1));
+          Value isMax =
+              b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+          Value candidate = b.create<arith::SelectOp>(
+              l, isMax, i, b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(size)));
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::MinSIOp>(l, candidate, a[2]).getResult());
+        });
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    auto out = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange{first.getResult(0)},
+        ValueRange{emptyTensor(rewriter, loc, type)},
+        ArrayRef<AffineMap>{reducedMap(ctx, rank, axis), identity},
+        iterators(rank), [&](OpBuilder &b, Location l, ValueRange a) {
+          Value i = b.create<arith::IndexCastOp>(
+              l, i64, b.create<linalg::IndexOp>(l, axis));
+          Value hit =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, i, a[0]);
+          Value y = b.create<arith::SelectOp>(l, hit, floatConst(b, l, et, 1.0),
+                                              floatConst(b, l, et, 0.0));
+          b.create<linalg::YieldOp>(l, y);
+        });
+    rewriter.replaceOp(op, out.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
-void populateElementwiseLowering(const TypeConverter &converter, RewritePatternSet &patterns) {
-  MLIRContext *ctx = patterns.getContext();
-  patterns.add<BinaryLowering<AddOp>, BinaryLowering<SubOp>,
-               BinaryLowering<MulOp>, BinaryLowering<DivOp>,
-               ActivationLowering<ReluOp>, ActivationLowering<SigmoidOp>,
-               ActivationLowering<TanhOp>, ActivationLowering<LeakyReluOp>,
-               ActivationLowering<EluOp>, ForwardLowering<IdentityOp>,
-               ForwardLowering<DropoutOp>, ConstantLowering, BatchNormLowering,
-               SoftmaxLowering<SoftmaxOp>, SoftmaxLowering<LogSoftmaxOp>>(converter, ctx);
+void populateElementwiseLowering(const TypeConverter &converter,
+                                 RewritePatternSet &patterns) {
+  addElementwise<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, ModOp, PowOp,
+                 BitShiftOp, EqualOp, LessOp, LessOrEqualOp, GreaterOp,
+                 GreaterOrEqualOp, AndOp, OrOp, XorOp, WhereOp>(converter,
+                                                                patterns);
+  patterns.add<ForwardLowering<IdentityOp>, ForwardLowering<DropoutOp>,
+               ConstantLowering, BatchNormLowering, SoftmaxLowering<SoftmaxOp>,
+               SoftmaxLowering<LogSoftmaxOp>, HardmaxLowering>(converter, patterns.getContext());
+  populateMathLowering(converter, patterns);
+  populateActivationLowering(converter, patterns);
 }
 
 } // namespace lathe

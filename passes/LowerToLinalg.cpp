@@ -57,7 +57,8 @@ struct LowerLatheToLinalgPass
           populateConvPoolLowering, populateShapeLowering,
           populateReductionLowering, populateIndexingLowering,
           populateNormalizationLowering, populateResizeLowering,
-          populateLossLowering, populateRandomLowering})
+          populateLossLowering, populateRandomLowering,
+          populateRecurrentLowering})
       populate(converter, patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))

@@ -94,6 +94,7 @@ void populateNormalizationLowering(const mlir::TypeConverter &, mlir::RewritePat
 void populateResizeLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
 void populateLossLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
 void populateRandomLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
+void populateRecurrentLowering(const mlir::TypeConverter &, mlir::RewritePatternSet &);
 
 } // namespace lathe
 

@@ -59,6 +59,18 @@ def LowerCopies : Pass<"lathe-lower-copies", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def WidenSmallFloats : Pass<"lathe-widen-small-floats", "mlir::ModuleOp"> {
+  let summary = "Compute float16/bfloat16 arithmetic in float32";
+  let description = [{
+    Every arith/math op on f16 or bf16 values gets its operands extended to
+    f32 and its results truncated back (round to nearest even); inside one
+    linalg body the intermediate truncations are dropped, so each ONNX op
+    (or fused group) reads its small-float inputs, computes in f32 and
+    rounds its results once. Runs on linalg bodies after lowering.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def ApproximateMath : Pass<"lathe-approximate-math", "mlir::ModuleOp"> {
   let summary = "Replace transcendental math ops by polynomial approximations";
   let description = [{

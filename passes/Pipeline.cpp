@@ -52,6 +52,7 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+  pm.addPass(createWidenSmallFloats());
   if (stage == PipelineStage::Linalg)
     return;
 

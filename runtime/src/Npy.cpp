@@ -53,7 +53,8 @@ const DescrEntry kDescrs[] = {
     {"f2", DType::F16, "<f2"}, {"i1", DType::I8, "|i1"},
     {"i2", DType::I16, "<i2"}, {"i4", DType::I32, "<i4"},
     {"i8", DType::I64, "<i8"}, {"u1", DType::U8, "|u1"},
-    {"u2", DType::U16, "<u2"}, {"b1", DType::Bool, "|b1"},
+    {"u2", DType::U16, "<u2"}, {"u4", DType::U32, "<u4"},
+    {"u8", DType::U64, "<u8"}, {"b1", DType::Bool, "|b1"},
 };
 
 const char *descrFor(DType t) {

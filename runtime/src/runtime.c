@@ -12,6 +12,7 @@ size_t lathe_dtype_size(int32_t dtype) {
   switch (dtype) {
   case LATHE_DTYPE_FLOAT:
   case LATHE_DTYPE_INT32:
+  case LATHE_DTYPE_UINT32:
     return 4;
   case LATHE_DTYPE_UINT8:
   case LATHE_DTYPE_INT8:
@@ -20,8 +21,10 @@ size_t lathe_dtype_size(int32_t dtype) {
   case LATHE_DTYPE_UINT16:
   case LATHE_DTYPE_INT16:
   case LATHE_DTYPE_FLOAT16:
+  case LATHE_DTYPE_BFLOAT16:
     return 2;
   case LATHE_DTYPE_INT64:
+  case LATHE_DTYPE_UINT64:
   case LATHE_DTYPE_DOUBLE:
     return 8;
   default:
@@ -52,6 +55,12 @@ const char *lathe_dtype_name(int32_t dtype) {
     return "float16";
   case LATHE_DTYPE_DOUBLE:
     return "float64";
+  case LATHE_DTYPE_UINT32:
+    return "uint32";
+  case LATHE_DTYPE_UINT64:
+    return "uint64";
+  case LATHE_DTYPE_BFLOAT16:
+    return "bfloat16";
   default:
     return "unknown";
   }

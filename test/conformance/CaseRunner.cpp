@@ -110,6 +110,20 @@ namespace {
 const std::map<std::string, std::set<int>> &shapeOperands() {
   static const std::map<std::string, std::set<int>> table = {
       {"Reshape", {1}},
+      // Reduction axes (ReduceSum from opset 13, the others from 18), the
+      // CumSum axis and TopK's K.
+      {"ReduceSum", {1}},
+      {"ReduceMean", {1}},
+      {"ReduceMax", {1}},
+      {"ReduceMin", {1}},
+      {"ReduceProd", {1}},
+      {"ReduceL1", {1}},
+      {"ReduceL2", {1}},
+      {"ReduceLogSum", {1}},
+      {"ReduceLogSumExp", {1}},
+      {"ReduceSumSquare", {1}},
+      {"CumSum", {1}},
+      {"TopK", {1}},
       {"ConstantOfShape", {0}},
       {"Expand", {1}},
       {"OneHot", {1}},
@@ -120,6 +134,9 @@ const std::map<std::string, std::set<int>> &shapeOperands() {
       {"Squeeze", {1}},
       {"Tile", {1}},
       {"Unsqueeze", {1}},
+      {"MaxUnpool", {2}},
+      {"Resize", {1, 2, 3}},
+      {"Upsample", {1}},
   };
   return table;
 }
@@ -170,6 +187,7 @@ bool readModelInfo(const fs::path &modelPath, ModelInfo &info,
     if (const char *kind = typeKind(vi.type()); kind && info.nonTensor.empty())
       info.nonTensor = "graph output '" + vi.name() + "' is " + kind +
                        ", not a tensor";
+  info.randomOutputs = findRandomOutputs(graph);
   return true;
 }
 
@@ -266,6 +284,12 @@ CaseResult runCase(const fs::path &caseDir, const ModelInfo &info) {
         !readTensors(outputFiles, expected, outputNames, error))
       return fail("reading test data: " + error);
 
+    // The inputs by name, for the checks of random outputs.
+    std::map<std::string, lathe::Tensor> namedInputs;
+    if (!info.randomOutputs.empty())
+      for (size_t i = 0; i < inputs.size() && i < info.inputs.size(); ++i)
+        namedInputs[info.inputs[i].name] = inputs[i];
+
     lathe::SessionOptions options;
     std::vector<lathe::Tensor> runInputs;
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -297,12 +321,22 @@ CaseResult runCase(const fs::path &caseDir, const ModelInfo &info) {
       return fail(where + "the model produced " +
                   std::to_string(outputs.size()) + " outputs, expected " +
                   std::to_string(expected.size()));
+    std::map<std::string, const lathe::Tensor *> values;
+    for (auto &kv : namedInputs)
+      values[kv.first] = &kv.second;
+    for (size_t i = 0; i < outputs.size() && i < session->outputs().size(); ++i)
+      values[session->outputs()[i].name] = &outputs[i];
     for (size_t i = 0; i < expected.size(); ++i) {
       std::string why;
-      if (!compareTensors(outputs[i], expected[i], why)) {
-        std::string name = i < session->outputs().size()
-                               ? session->outputs()[i].name
-                               : outputNames[i];
+      std::string name = i < session->outputs().size()
+                             ? session->outputs()[i].name
+                             : outputNames[i];
+      auto random = info.randomOutputs.find(name);
+      bool same = random != info.randomOutputs.end()
+                      ? checkRandomOutput(random->second, outputs[i],
+                                          expected[i], values, why)
+                      : compareTensors(outputs[i], expected[i], why);
+      if (!same) {
         return fail(where + "output " + std::to_string(i) + " '" + name +
                     "': " + why);
       }

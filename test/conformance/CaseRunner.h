@@ -3,7 +3,10 @@
 #ifndef LATHE_TEST_CONFORMANCE_CASERUNNER_H
 #define LATHE_TEST_CONFORMANCE_CASERUNNER_H
 
+#include "RandomCheck.h"
+
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -31,6 +34,9 @@ struct ModelInfo {
   /// "input 'x' is a sequence" for graph inputs/outputs that are not tensors
   /// (their .pb files are SequenceProto/OptionalProto, not TensorProto).
   std::string nonTensor;
+  /// Graph outputs that come from random ops, by name: checked for
+  /// plausibility instead of equality (RandomCheck.h).
+  std::map<std::string, RandomOutput> randomOutputs;
 };
 
 bool readModelInfo(const fs::path &modelPath, ModelInfo &info,

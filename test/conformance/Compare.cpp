@@ -12,27 +12,13 @@ namespace {
 constexpr double kRtol = 1e-3;
 constexpr double kAtol = 1e-7;
 
-double halfToDouble(uint16_t h) {
-  int sign = h >> 15;
-  int exponent = (h >> 10) & 0x1f;
-  int mantissa = h & 0x3ff;
-  double v;
-  if (exponent == 0)
-    v = std::ldexp(static_cast<double>(mantissa), -24); // zero or subnormal
-  else if (exponent == 31)
-    v = mantissa ? std::nan("") : HUGE_VAL;
-  else
-    v = std::ldexp(static_cast<double>(mantissa + 1024), exponent - 25);
-  return sign ? -v : v;
-}
-
 /// Compares element values read through `get(tensor, i)` as doubles.
 template <typename Get>
 bool compareFloats(const lathe::Tensor &actual, const lathe::Tensor &expected,
                    Get get, std::string &why) {
   int64_t n = expected.numel();
   int64_t firstBad = -1, bad = 0;
-  double firstActual = 0, firstExpected = 0, maxAbs = 0;
+  double firstActual = 0, firstExpected = 0, maxAbs = 0, maxRel = 0;
   for (int64_t i = 0; i < n; ++i) {
     double a = get(actual, i), e = get(expected, i);
     bool ok;
@@ -43,6 +29,8 @@ bool compareFloats(const lathe::Tensor &actual, const lathe::Tensor &expected,
     } else {
       double diff = std::fabs(a - e);
       maxAbs = std::max(maxAbs, diff);
+      if (e != 0)
+        maxRel = std::max(maxRel, diff / std::fabs(e));
       ok = diff <= kAtol + kRtol * std::fabs(e);
     }
     if (!ok) {
@@ -59,7 +47,8 @@ bool compareFloats(const lathe::Tensor &actual, const lathe::Tensor &expected,
   why = "element " + std::to_string(firstBad) + " of " + std::to_string(n) +
         ": got " + formatDouble(firstActual) + ", expected " +
         formatDouble(firstExpected) + " (" + std::to_string(bad) +
-        " mismatched, max abs error " + formatDouble(maxAbs) + ", rtol " +
+        " mismatched, max abs error " + formatDouble(maxAbs) +
+        ", max rel error " + formatDouble(maxRel) + "; rtol " +
         formatDouble(kRtol) + ", atol " + formatDouble(kAtol) + ")";
   return false;
 }
@@ -154,9 +143,20 @@ bool compareTensors(const lathe::Tensor &actual, const lathe::Tensor &expected,
     return compareFloats(
         actual, expected,
         [](const lathe::Tensor &t, int64_t i) {
-          return halfToDouble(t.as<uint16_t>()[i]);
+          return lathe::halfToDouble(t.as<uint16_t>()[i]);
         },
         why);
+  case DType::BF16:
+    return compareFloats(
+        actual, expected,
+        [](const lathe::Tensor &t, int64_t i) {
+          return lathe::bfloat16ToDouble(t.as<uint16_t>()[i]);
+        },
+        why);
+  case DType::U32:
+    return compareExact<uint32_t>(actual, expected, why);
+  case DType::U64:
+    return compareExact<uint64_t>(actual, expected, why);
   case DType::U8:
     return compareExact<uint8_t>(actual, expected, why);
   case DType::I8:

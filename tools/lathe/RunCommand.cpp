@@ -58,42 +58,18 @@ static Tensor randomTensor(const TensorInfo &info, std::mt19937_64 &rng) {
   return t;
 }
 
-static double valueAt(const Tensor &t, int64_t i) {
-  switch (t.dtype) {
-  case DType::F32:
-    return t.as<float>()[i];
-  case DType::F64:
-    return t.as<double>()[i];
-  case DType::I64:
-    return static_cast<double>(t.as<int64_t>()[i]);
-  case DType::I32:
-    return t.as<int32_t>()[i];
-  case DType::I16:
-    return t.as<int16_t>()[i];
-  case DType::I8:
-    return t.as<int8_t>()[i];
-  case DType::U8:
-  case DType::Bool:
-    return t.as<uint8_t>()[i];
-  case DType::U16:
-    return t.as<uint16_t>()[i];
-  default:
-    return NAN;
-  }
-}
-
 static void printSummary(const TensorInfo &info, const Tensor &t) {
   std::printf("  %s: %s[%s]", info.name.c_str(), dtypeName(t.dtype),
               shapeToString(t.shape).c_str());
   int64_t n = t.numel();
-  if (n == 0 || t.dtype == DType::F16) {
+  if (n == 0) {
     std::printf("\n");
     return;
   }
   double lo = INFINITY, hi = -INFINITY, sum = 0;
   int64_t argmax = 0;
   for (int64_t i = 0; i < n; ++i) {
-    double v = valueAt(t, i);
+    double v = t.valueAt(i);
     if (v > hi)
       argmax = i;
     lo = std::min(lo, v);
@@ -104,7 +80,7 @@ static void printSummary(const TensorInfo &info, const Tensor &t) {
               static_cast<long long>(argmax), sum / n);
   std::printf("    values:");
   for (int64_t i = 0; i < std::min<int64_t>(n, 8); ++i)
-    std::printf(" %.6g", valueAt(t, i));
+    std::printf(" %.6g", t.valueAt(i));
   std::printf(n > 8 ? " ...\n" : "\n");
 }
 

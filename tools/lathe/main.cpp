@@ -7,6 +7,14 @@
 
 #include "llvm/Config/llvm-config.h"
 
+#ifdef LATHE_HAVE_CONFORMANCE
+#include "Conformance.h"
+#endif
+
+namespace lathe {
+const std::vector<std::string> &supportedOnnxOps(); // frontend/Importer.h
+} // namespace lathe
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -101,6 +109,10 @@ static void printUsage(FILE *out) {
                "commands:\n"
                "  run MODEL      compile MODEL for this CPU and run it\n"
                "  compile MODEL  compile MODEL and print or write its IR\n"
+               "  conformance [DIR]  run ONNX's backend test cases and "
+               "compare\n"
+               "  ops            list the ONNX operators lathe imports "
+               "(docs/ops.md has the detail)\n"
                "\n"
                "options:\n"
                "  --version      print the version and exit\n"
@@ -135,6 +147,28 @@ int main(int argc, char **argv) {
     return runCommand(argc - 1, argv + 1);
   if (command == "compile")
     return compileCommand(argc - 1, argv + 1);
+  if (command == "ops") {
+    if (argc > 2) {
+      if (std::strcmp(argv[2], "--help") == 0) {
+        std::printf("usage: lathe ops\n\nLists the ONNX operators (default "
+                    "domain) that lathe imports, one per line.\n");
+        return kOk;
+      }
+      return fail(kBadUsage, "lathe ops takes no arguments");
+    }
+    for (const std::string &op : lathe::supportedOnnxOps())
+      std::printf("%s\n", op.c_str());
+    return kOk;
+  }
+  if (command == "conformance") {
+#ifdef LATHE_HAVE_CONFORMANCE
+    return lathe::conformance::conformanceMain(argc, argv, 2,
+                                               "lathe conformance");
+#else
+    return fail(kBadUsage, "this lathe was built without the conformance "
+                           "runner (LATHE_BUILD_TESTS=OFF)");
+#endif
+  }
   return fail(kBadUsage, "unknown command '" + command +
                              "' (try `lathe --help`)");
 }

@@ -23,6 +23,9 @@ enum class DType : int32_t {
   Bool = LATHE_DTYPE_BOOL,
   F16 = LATHE_DTYPE_FLOAT16,
   F64 = LATHE_DTYPE_DOUBLE,
+  U32 = LATHE_DTYPE_UINT32,
+  U64 = LATHE_DTYPE_UINT64,
+  BF16 = LATHE_DTYPE_BFLOAT16,
 };
 
 inline size_t dtypeSize(DType t) {
@@ -34,6 +37,10 @@ inline const char *dtypeName(DType t) {
 
 /// Returns "1x3x32x32" (or "scalar" for rank 0).
 std::string shapeToString(const std::vector<int64_t> &shape);
+
+/// IEEE half and bfloat16 bit patterns to double.
+double halfToDouble(uint16_t bits);
+double bfloat16ToDouble(uint16_t bits);
 
 struct Tensor {
   DType dtype = DType::F32;
@@ -57,6 +64,9 @@ struct Tensor {
   template <typename T> const T *as() const {
     return reinterpret_cast<const T *>(data.data());
   }
+  /// Element i converted to double (for printing and comparison); 64-bit
+  /// integers beyond 2^53 round.
+  double valueAt(int64_t i) const;
 };
 
 } // namespace lathe

@@ -36,6 +36,9 @@ typedef enum lathe_dtype {
   LATHE_DTYPE_BOOL = 9,
   LATHE_DTYPE_FLOAT16 = 10,
   LATHE_DTYPE_DOUBLE = 11,
+  LATHE_DTYPE_UINT32 = 12,
+  LATHE_DTYPE_UINT64 = 13,
+  LATHE_DTYPE_BFLOAT16 = 16,
 } lathe_dtype;
 
 typedef enum lathe_status {
