@@ -39,6 +39,8 @@ bool isInteger(DType t) {
   case DType::I64:
   case DType::U8:
   case DType::U16:
+  case DType::U32:
+  case DType::U64:
   case DType::Bool:
     return true;
   default:
@@ -47,6 +49,20 @@ bool isInteger(DType t) {
 }
 /// Dtypes whose values the arithmetic evaluators read and write.
 bool isNumeric(DType t) { return isFloat(t) || isInteger(t); }
+
+int64_t readI(const Tensor &t, int64_t i);
+
+/// Whether every value of `t` is its int64 reading: uint64 values past
+/// INT64_MAX are not, and only wrapping arithmetic (+, -, *, ==) may use
+/// them.
+bool fitsInt64(const Tensor &t) {
+  if (t.dtype != DType::U64)
+    return true;
+  for (int64_t k = 0; k < t.numel(); ++k)
+    if (readI(t, k) < 0)
+      return false;
+  return true;
+}
 
 int64_t readI(const Tensor &t, int64_t i) {
   switch (t.dtype) {
@@ -62,6 +78,10 @@ int64_t readI(const Tensor &t, int64_t i) {
     return t.as<uint8_t>()[i];
   case DType::U16:
     return t.as<uint16_t>()[i];
+  case DType::U32:
+    return t.as<uint32_t>()[i];
+  case DType::U64: // values past INT64_MAX wrap; see fitsInt64
+    return static_cast<int64_t>(t.as<uint64_t>()[i]);
   case DType::Bool:
     return t.as<uint8_t>()[i] != 0;
   case DType::F32:
@@ -106,6 +126,12 @@ void writeI(Tensor &t, int64_t i, int64_t v) {
     break;
   case DType::U16:
     t.as<uint16_t>()[i] = static_cast<uint16_t>(u);
+    break;
+  case DType::U32:
+    t.as<uint32_t>()[i] = static_cast<uint32_t>(u);
+    break;
+  case DType::U64:
+    t.as<uint64_t>()[i] = u;
     break;
   case DType::Bool:
     t.as<uint8_t>()[i] = v != 0;
@@ -227,6 +253,10 @@ bool binary(Binary op, const Tensor &a, const Tensor &b, Tensor &out) {
     return false;
   auto shape = broadcastShapes(a.shape, b.shape);
   if (!shape)
+    return false;
+  bool wrapping = op == Binary::Add || op == Binary::Sub || op == Binary::Mul ||
+                  op == Binary::Equal;
+  if (!wrapping && (!fitsInt64(a) || !fitsInt64(b)))
     return false;
   bool compare = isComparison(op);
   out = Tensor(compare ? DType::Bool : a.dtype, *shape);
@@ -361,7 +391,8 @@ enum class Unary { Neg, Abs, Not, Floor, Ceil, Sqrt, Reciprocal, Relu, Sign };
 EvalFn unaryFn(Unary op) {
   return [op](const NodeImporter &n, Outputs &outs) {
     const Tensor &x = in(n, 0);
-    if (!isNumeric(x.dtype) || (op == Unary::Not) != (x.dtype == DType::Bool))
+    if (!isNumeric(x.dtype) || !fitsInt64(x) ||
+        (op == Unary::Not) != (x.dtype == DType::Bool))
       return false;
     bool fp = isFloat(x.dtype);
     bool floatOnly = op == Unary::Floor || op == Unary::Ceil ||
@@ -432,7 +463,7 @@ EvalFn unaryFn(Unary op) {
 /// Converts `x` to dtype `to` as the compiled Cast does; declines float
 /// values that do not fit the integer type (poison at run time).
 bool castTo(const Tensor &x, DType to, Tensor &out) {
-  if (!isNumeric(x.dtype) || !isNumeric(to))
+  if (!isNumeric(x.dtype) || !isNumeric(to) || !fitsInt64(x))
     return false;
   out = Tensor(to, x.shape);
   for (int64_t k = 0; k < x.numel(); ++k) {
@@ -466,6 +497,14 @@ bool castTo(const Tensor &x, DType to, Tensor &out) {
         case DType::U16:
           lo = 0;
           hi = UINT16_MAX;
+          break;
+        case DType::U32:
+          lo = 0;
+          hi = UINT32_MAX;
+          break;
+        case DType::U64: // past INT64_MAX is declined: not needed for shapes
+          lo = 0;
+          hi = INT64_MAX;
           break;
         default:
           lo = INT64_MIN;
@@ -503,7 +542,7 @@ bool evalMod(const NodeImporter &n, Outputs &outs) {
   const Tensor &a = in(n, 0), &b = in(n, 1);
   bool fmod = n.attrInt("fmod", 0) != 0;
   if (a.dtype != b.dtype || !isNumeric(a.dtype) || a.dtype == DType::Bool ||
-      (isFloat(a.dtype) && !fmod))
+      !fitsInt64(a) || !fitsInt64(b) || (isFloat(a.dtype) && !fmod))
     return false;
   auto shape = broadcastShapes(a.shape, b.shape);
   if (!shape)
@@ -871,7 +910,7 @@ bool evalRange(const NodeImporter &n, Outputs &outs) {
 EvalFn reduceFn(Binary op, bool product) {
   return [op, product](const NodeImporter &n, Outputs &outs) {
     const Tensor &x = in(n, 0);
-    if (!isNumeric(x.dtype) || x.dtype == DType::Bool)
+    if (!isNumeric(x.dtype) || x.dtype == DType::Bool || !fitsInt64(x))
       return false;
     int64_t rank = x.shape.size();
     std::optional<std::vector<int64_t>> axes;
@@ -1030,7 +1069,8 @@ double elementAsDouble(const Tensor &t, int64_t i) { return readF(t, i); }
 
 bool eyeTensor(DType dtype, const std::vector<int64_t> &shape, int64_t k,
                Tensor &out) {
-  if (shape.size() != 2 || (!isNumeric(dtype) && dtype != DType::F16))
+  if (shape.size() != 2 ||
+      (!isNumeric(dtype) && dtype != DType::F16 && dtype != DType::BF16))
     return false;
   out = Tensor(dtype, shape);
   for (int64_t r = 0; r < shape[0]; ++r) {
@@ -1039,6 +1079,8 @@ bool eyeTensor(DType dtype, const std::vector<int64_t> &shape, int64_t k,
       continue;
     if (dtype == DType::F16)
       out.as<uint16_t>()[r * shape[1] + c] = 0x3C00; // 1.0 in binary16
+    else if (dtype == DType::BF16)
+      out.as<uint16_t>()[r * shape[1] + c] = 0x3F80; // 1.0 in bfloat16
     else
       writeI(out, r * shape[1] + c, 1);
   }
