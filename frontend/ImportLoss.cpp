@@ -16,8 +16,8 @@ Value createNllLoss(NodeImporter &n, Value logProb) {
   SmallVector<Value> operands = {logProb, n.input(1)};
   if (n.hasInput(2))
     operands.push_back(n.input(2));
-  SmallVector<NamedAttribute> attrs = {
-      n.named("reduction", n.b.getStringAttr(n.attrString("reduction", "mean")))};
+  SmallVector<NamedAttribute> attrs = {n.named(
+      "reduction", n.b.getStringAttr(n.attrString("reduction", "mean")))};
   if (n.attr("ignore_index"))
     attrs.push_back(n.namedI64("ignore_index", n.attrInt("ignore_index", 0)));
   return n.create<NllLossOp>(operands, attrs);

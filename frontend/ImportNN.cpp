@@ -326,7 +326,8 @@ bool importDropout(NodeImporter &n) {
     if (n.hasInput(2)) {
       const Tensor *t = n.constInput(2);
       // A runtime or true training_mode draws a random mask.
-      if (!t || (t->dtype == DType::Bool && t->numel() == 1 && *t->as<uint8_t>()))
+      if (!t ||
+          (t->dtype == DType::Bool && t->numel() == 1 && *t->as<uint8_t>()))
         return importTrainingDropout(n);
       if (t->dtype != DType::Bool || t->numel() != 1)
         return n.error("training_mode must be a bool scalar");

@@ -13,13 +13,15 @@ using namespace mlir;
 namespace lathe {
 namespace {
 
-/// The generator's seed: the bits of ONNX's float `seed`, or, without one,
-/// a fixed default mixed with the node's first output name (FNV-1a), so
-/// that unseeded generators of one model draw different but reproducible
-/// streams.
+/// The generator's seed: the bits of ONNX's float `seed` (Dropout's is an
+/// integer, taken as it is), or, without one, a fixed default mixed with the
+/// node's first output name (FNV-1a), so that unseeded generators of one
+/// model draw different but reproducible streams.
 int64_t seedOf(NodeImporter &n) {
-  if (n.attr("seed")) {
-    float f = n.attrFloat("seed", 0.0f);
+  if (const onnx::AttributeProto *a = n.attr("seed")) {
+    if (a->type() == onnx::AttributeProto::INT) // Dropout's seed
+      return a->i();
+    float f = a->f();
     uint32_t bits;
     std::memcpy(&bits, &f, sizeof bits);
     return bits;
@@ -55,9 +57,9 @@ template <typename OpT> bool importGenerator(NodeImporter &n, bool like) {
   Type dtype = dtypeOf(n, dflt);
   if (!dtype || !isa<FloatType>(dtype))
     return n.error("dtype must be float16, float or double");
-  SmallVector<NamedAttribute> attrs = {
-      n.namedI64s("shape", shape), n.named("dtype", TypeAttr::get(dtype)),
-      n.namedI64("seed", seedOf(n))};
+  SmallVector<NamedAttribute> attrs = {n.namedI64s("shape", shape),
+                                       n.named("dtype", TypeAttr::get(dtype)),
+                                       n.namedI64("seed", seedOf(n))};
   if constexpr (std::is_same_v<OpT, RandomUniformOp>) {
     attrs.push_back(n.namedF32("low", n.attrFloat("low", 0.0f)));
     attrs.push_back(n.namedF32("high", n.attrFloat("high", 1.0f)));
@@ -74,9 +76,9 @@ bool importBernoulli(NodeImporter &n) {
   Type dtype = dtypeOf(n, n.typeOf(n.input(0)).getElementType());
   if (!dtype)
     return n.error("unsupported dtype " + Twine(n.attrInt("dtype", 0)));
-  Value v = n.create<BernoulliOp>({n.input(0)},
-                                  {n.named("dtype", TypeAttr::get(dtype)),
-                                   n.namedI64("seed", seedOf(n))});
+  Value v = n.create<BernoulliOp>(
+      {n.input(0)},
+      {n.named("dtype", TypeAttr::get(dtype)), n.namedI64("seed", seedOf(n))});
   n.setOutput(0, v);
   return bool(v);
 }

@@ -21,11 +21,16 @@ struct ActivationInfo {
 // ONNX leaves the defaults open; these are ONNX Runtime's (0 where it has
 // none), which the reference tests were generated against.
 const ActivationInfo kActivations[] = {
-    {"Relu", false, false, 0, 0},       {"Tanh", false, false, 0, 0},
-    {"Sigmoid", false, false, 0, 0},    {"Affine", true, true, 0, 0},
-    {"LeakyRelu", true, false, 0.01f, 0}, {"ThresholdedRelu", true, false, 0, 0},
-    {"ScaledTanh", true, true, 0, 0},   {"HardSigmoid", true, true, 0.2f, 0.5f},
-    {"Elu", true, false, 1.0f, 0},      {"Softsign", false, false, 0, 0},
+    {"Relu", false, false, 0, 0},
+    {"Tanh", false, false, 0, 0},
+    {"Sigmoid", false, false, 0, 0},
+    {"Affine", true, true, 0, 0},
+    {"LeakyRelu", true, false, 0.01f, 0},
+    {"ThresholdedRelu", true, false, 0, 0},
+    {"ScaledTanh", true, true, 0, 0},
+    {"HardSigmoid", true, true, 0.2f, 0.5f},
+    {"Elu", true, false, 1.0f, 0},
+    {"Softsign", false, false, 0, 0},
     {"Softplus", false, false, 0, 0},
 };
 
@@ -83,7 +88,7 @@ bool fullLengths(const Tensor *t, int64_t seq) {
   if (!t)
     return false;
   for (int64_t i = 0; i < t->numel(); ++i) {
-    int64_t v = t->dtype == DType::I32 ? t->as<int32_t>()[i]
+    int64_t v = t->dtype == DType::I32   ? t->as<int32_t>()[i]
                 : t->dtype == DType::I64 ? t->as<int64_t>()[i]
                                          : -1;
     if (v != seq)
@@ -95,8 +100,8 @@ bool fullLengths(const Tensor *t, int64_t seq) {
 /// Shared by the three cells: operands 0-5 (X, W, R, B, sequence_lens,
 /// initial_h), `extra` further optional operands (LSTM's initial_c and P).
 template <typename OpT>
-bool importRecurrent(NodeImporter &n, ArrayRef<const char *> defaultActivations, int extra,
-                     ArrayRef<NamedAttribute> cellAttrs) {
+bool importRecurrent(NodeImporter &n, ArrayRef<const char *> defaultActivations,
+                     int extra, ArrayRef<NamedAttribute> cellAttrs) {
   if (n.opset < 7 && n.attrInt("output_sequence", 0) != 0)
     return n.error("output_sequence (opset < 7) is not supported");
   std::string direction = n.attrString("direction", "forward");

@@ -12,8 +12,8 @@ LogicalResult NllLossOp::inferReturnTypes(MLIRContext *,
                                           SmallVectorImpl<Type> &results) {
   Shape in = shapeOf(adaptor.getInput()), target = shapeOf(adaptor.getTarget());
   if (in.size() < 2)
-    return fail(loc, "lathe.nll_loss: input must be [N, C, d...], got " +
-                         str(in));
+    return fail(loc,
+                "lathe.nll_loss: input must be [N, C, d...], got " + str(in));
   Shape expect = {in[0]};
   expect.insert(expect.end(), in.begin() + 2, in.end());
   if (target != expect)

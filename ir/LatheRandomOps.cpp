@@ -18,10 +18,10 @@ static LogicalResult inferGenerated(std::optional<Location> loc, StringRef name,
   return inferred(results, Shape(shape.begin(), shape.end()), dtype);
 }
 
-LogicalResult RandomUniformOp::inferReturnTypes(MLIRContext *,
-                                                std::optional<Location> loc,
-                                                Adaptor adaptor,
-                                                SmallVectorImpl<Type> &results) {
+LogicalResult
+RandomUniformOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                  Adaptor adaptor,
+                                  SmallVectorImpl<Type> &results) {
   if (adaptor.getHigh().convertToFloat() < adaptor.getLow().convertToFloat())
     return fail(loc, "lathe.random_uniform: high is below low");
   return inferGenerated(loc, "lathe.random_uniform", adaptor.getShape(),

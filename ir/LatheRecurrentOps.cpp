@@ -90,8 +90,7 @@ LogicalResult inferRecurrent(std::optional<Location> loc, StringRef name,
   return success();
 }
 
-template <typename Adaptor>
-RecurrentOperands common(Adaptor adaptor) {
+template <typename Adaptor> RecurrentOperands common(Adaptor adaptor) {
   RecurrentOperands o;
   o.x = adaptor.getX();
   o.w = adaptor.getW();
@@ -110,13 +109,15 @@ RecurrentOperands common(Adaptor adaptor) {
 
 } // namespace
 
-LogicalResult RnnOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult RnnOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &results) {
   return inferRecurrent(loc, "rnn", 1, 1, 2, common(adaptor), results);
 }
 
-LogicalResult GruOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult GruOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &results) {
   return inferRecurrent(loc, "gru", 3, 2, 2, common(adaptor), results);

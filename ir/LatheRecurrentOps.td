@@ -45,8 +45,9 @@ defvar Lathe_RecurrentDoc = [{
     first), `activation_alpha`/`activation_beta` one value per function
     (the importer resolved ONNX's consumption order and defaults). Names:
     Relu, Tanh, Sigmoid, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh,
-    HardSigmoid, Elu, Softsign, Softplus. `clip`, when set, clamps every
-    activation's input into `[-clip, clip]`.
+    HardSigmoid, Elu, Softsign, Softplus. `clip`, when set, clamps the
+    gates' pre-activations into `[-clip, clip]` (LSTM's cell state is not
+    clipped before `h`, as in ONNX Runtime).
 
     With `sequence_lens`, batch entry b runs for its first `len[b]` steps
     (the reverse direction starts at step `len[b] - 1`); its state then stays

@@ -109,6 +109,25 @@ struct PlanArenaPass : impl::PlanArenaBase<PlanArenaPass> {
       alloc.replaceAllUsesWith(view);
       alloc.erase();
     }
+    // LLVM's bare-pointer convention rejects a memref argument with a zero
+    // dim beside others (3x0x5); such a tensor has no bytes, so the argument
+    // becomes memref<0xT> and its uses read an empty view of the arena.
+    b.setInsertionPointToStart(&main.front());
+    for (unsigned i = 1; i < main.getNumArguments(); ++i) {
+      auto type = dyn_cast<MemRefType>(main.getArgument(i).getType());
+      if (!type || type.getNumElements() != 0 || type.getRank() <= 1)
+        continue;
+      Location loc = main.getArgument(i).getLoc();
+      Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+      Value view =
+          b.create<memref::ViewOp>(loc, type, arena, zero, ValueRange{});
+      main.getArgument(i).replaceAllUsesWith(view);
+      auto flat = MemRefType::get({0}, type.getElementType());
+      main.getArgument(i).setType(flat);
+      SmallVector<Type> inputs(main.front().getArgumentTypes());
+      main.setFunctionType(
+          b.getFunctionType(inputs, main.getFunctionType().getResults()));
+    }
     module->setAttr("lathe.arena_bytes", b.getI64IntegerAttr(offset));
     module->setAttr("lathe.naive_bytes", b.getI64IntegerAttr(offset));
   }

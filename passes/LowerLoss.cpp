@@ -43,7 +43,8 @@ struct NllLossLowering : OpConversionPattern<NllLossOp> {
           b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, t, countT));
       Value counts = b.create<arith::ConstantOp>(l, b.getBoolAttr(true));
       if (ignore) {
-        Value ii = b.create<arith::ConstantOp>(l, IntegerAttr::get(it, *ignore));
+        Value ii =
+            b.create<arith::ConstantOp>(l, IntegerAttr::get(it, *ignore));
         counts = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ne, t, ii);
       }
       Value safe = b.create<arith::SelectOp>(
@@ -88,8 +89,8 @@ struct NllLossLowering : OpConversionPattern<NllLossOp> {
       maps.push_back(toScalar);
     }
     auto generic = rewriter.create<linalg::GenericOp>(
-        loc, types, ValueRange{target}, inits, maps,
-        iterators(0, rank), [&](OpBuilder &b, Location l, ValueRange a) {
+        loc, types, ValueRange{target}, inits, maps, iterators(0, rank),
+        [&](OpBuilder &b, Location l, ValueRange a) {
           auto [loss, w] = element(b, l, a[0]);
           SmallVector<Value> sums = {b.create<arith::AddFOp>(l, a[1], loss)};
           if (mean)

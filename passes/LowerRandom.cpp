@@ -40,8 +40,10 @@ Value i64Const(OpBuilder &b, Location l, uint64_t v) {
 /// Row-major position of the current element of a linalg.generic over
 /// `shape`, as i64.
 Value linearIndex(OpBuilder &b, Location l, ArrayRef<int64_t> shape) {
-  Value flat = b.create<arith::ConstantIndexOp>(l, 0);
-  for (size_t d = 0; d < shape.size(); ++d) {
+  Value flat = shape.empty()
+                   ? b.create<arith::ConstantIndexOp>(l, 0).getResult()
+                   : b.create<linalg::IndexOp>(l, 0).getResult();
+  for (size_t d = 1; d < shape.size(); ++d) {
     Value size = b.create<arith::ConstantIndexOp>(l, shape[d]);
     flat = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, flat, size),
                                    b.create<linalg::IndexOp>(l, d));
@@ -107,14 +109,14 @@ struct RandomUniformLowering : OpConversionPattern<RandomUniformOp> {
     double low = op.getLow().convertToFloat();
     double high = op.getHigh().convertToFloat();
     uint64_t key = streamKey(op.getSeed(), 0);
-    Value v = generate(rewriter, op.getLoc(), type,
-                       [&](OpBuilder &b, Location l, Value index) -> Value {
-                         Value u = uniform01(b, l, randomBits(b, l, index, key), et);
-                         Value scaled = b.create<arith::MulFOp>(
-                             l, u, floatConst(b, l, et, high - low));
-                         return b.create<arith::AddFOp>(
-                             l, scaled, floatConst(b, l, et, low));
-                       });
+    Value v = generate(
+        rewriter, op.getLoc(), type,
+        [&](OpBuilder &b, Location l, Value index) -> Value {
+          Value u = uniform01(b, l, randomBits(b, l, index, key), et);
+          Value scaled =
+              b.create<arith::MulFOp>(l, u, floatConst(b, l, et, high - low));
+          return b.create<arith::AddFOp>(l, scaled, floatConst(b, l, et, low));
+        });
     rewriter.replaceOp(op, v);
     return success();
   }
@@ -131,21 +133,23 @@ struct RandomNormalLowering : OpConversionPattern<RandomNormalOp> {
     auto et = cast<FloatType>(type.getElementType());
     double mean = op.getMean().convertToFloat();
     double scale = op.getScale().convertToFloat();
-    uint64_t key1 = streamKey(op.getSeed(), 1), key2 = streamKey(op.getSeed(), 2);
+    uint64_t key1 = streamKey(op.getSeed(), 1),
+             key2 = streamKey(op.getSeed(), 2);
     Value v = generate(
         rewriter, op.getLoc(), type,
         [&](OpBuilder &b, Location l, Value index) -> Value {
           Value u1 = uniform01(b, l, randomBits(b, l, index, key1), et);
           Value u2 = uniform01(b, l, randomBits(b, l, index, key2), et);
           // 1 - u1 is in (0, 1]: the log stays finite.
-          Value open = b.create<arith::SubFOp>(l, floatConst(b, l, et, 1.0), u1);
+          Value open =
+              b.create<arith::SubFOp>(l, floatConst(b, l, et, 1.0), u1);
           Value radius = b.create<math::SqrtOp>(
               l, b.create<arith::MulFOp>(l, floatConst(b, l, et, -2.0),
                                          b.create<math::LogOp>(l, open)));
           Value angle =
               b.create<arith::MulFOp>(l, u2, floatConst(b, l, et, 2 * M_PI));
-          Value z =
-              b.create<arith::MulFOp>(l, radius, b.create<math::CosOp>(l, angle));
+          Value z = b.create<arith::MulFOp>(l, radius,
+                                            b.create<math::CosOp>(l, angle));
           return b.create<arith::AddFOp>(
               l, b.create<arith::MulFOp>(l, z, floatConst(b, l, et, scale)),
               floatConst(b, l, et, mean));
@@ -180,7 +184,8 @@ struct BernoulliLowering : OpConversionPattern<BernoulliOp> {
           auto pt = cast<FloatType>(a[0].getType());
           Value bits = randomBits(b, l, linearIndex(b, l, shape), key);
           Value u = uniform01(b, l, bits, pt);
-          Value hit = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, u, a[0]);
+          Value hit =
+              b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, u, a[0]);
           return oneOrZero(b, l, hit, out);
         });
     rewriter.replaceOp(op, v);
@@ -206,7 +211,8 @@ struct TrainingDropoutLowering : OpConversionPattern<TrainingDropoutOp> {
     AffineMap scalar = AffineMap::get(rank, 0, {}, ctx);
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{outType, maskType},
-        ValueRange{adaptor.getInput(), adaptor.getRatio(), adaptor.getTraining()},
+        ValueRange{adaptor.getInput(), adaptor.getRatio(),
+                   adaptor.getTraining()},
         ValueRange{emptyTensor(rewriter, loc, outType),
                    emptyTensor(rewriter, loc, maskType)},
         ArrayRef<AffineMap>{id, scalar, scalar, id, id}, iterators(rank),
@@ -222,17 +228,17 @@ struct TrainingDropoutLowering : OpConversionPattern<TrainingDropoutOp> {
             ratio = b.create<arith::TruncFOp>(l, et, ratio);
           Value bits = randomBits(b, l, linearIndex(b, l, shape), key);
           Value u = uniform01(b, l, bits, et);
-          Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, u, ratio);
+          Value keep =
+              b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, u, ratio);
           Value one = floatConst(b, l, et, 1.0);
           Value scale = b.create<arith::DivFOp>(
               l, one, b.create<arith::SubFOp>(l, one, ratio));
           Value kept = b.create<arith::MulFOp>(l, x, scale);
-          Value dropped = b.create<arith::SelectOp>(
-              l, keep, kept, floatConst(b, l, et, 0.0));
+          Value dropped = b.create<arith::SelectOp>(l, keep, kept,
+                                                    floatConst(b, l, et, 0.0));
           Value y = b.create<arith::SelectOp>(l, training, dropped, x);
           Value notTraining = b.create<arith::XOrIOp>(
-              l, training,
-              b.create<arith::ConstantOp>(l, b.getBoolAttr(true)));
+              l, training, b.create<arith::ConstantOp>(l, b.getBoolAttr(true)));
           Value mask = b.create<arith::OrIOp>(l, keep, notTraining);
           b.create<linalg::YieldOp>(l, ValueRange{y, mask});
         });

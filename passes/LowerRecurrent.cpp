@@ -41,22 +41,25 @@ Value activate(OpBuilder &b, Location l, const Activation &fn, Value x) {
     return b.create<math::TanhOp>(l, x);
   if (n == "Sigmoid")
     return b.create<arith::DivFOp>(
-        l, one, add(one, b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, x))));
+        l, one,
+        add(one, b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, x))));
   if (n == "Affine")
     return add(mul(c(fn.alpha), x), c(fn.beta));
   if (n == "LeakyRelu")
-    return select(b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, x, zero),
-                  x, mul(c(fn.alpha), x));
+    return select(
+        b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, x, zero), x,
+        mul(c(fn.alpha), x));
   if (n == "ThresholdedRelu")
     return select(
-        b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, c(fn.alpha)), x,
-        zero);
+        b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, c(fn.alpha)),
+        x, zero);
   if (n == "ScaledTanh")
     return mul(c(fn.alpha), b.create<math::TanhOp>(l, mul(c(fn.beta), x)));
   if (n == "HardSigmoid")
     return b.create<arith::MinimumFOp>(
-        l, b.create<arith::MaximumFOp>(l, add(mul(c(fn.alpha), x), c(fn.beta)),
-                                       zero),
+        l,
+        b.create<arith::MaximumFOp>(l, add(mul(c(fn.alpha), x), c(fn.beta)),
+                                    zero),
         one);
   if (n == "Elu")
     return select(
@@ -64,7 +67,8 @@ Value activate(OpBuilder &b, Location l, const Activation &fn, Value x) {
         mul(c(fn.alpha),
             b.create<arith::SubFOp>(l, b.create<math::ExpOp>(l, x), one)));
   if (n == "Softsign")
-    return b.create<arith::DivFOp>(l, x, add(one, b.create<math::AbsFOp>(l, x)));
+    return b.create<arith::DivFOp>(l, x,
+                                   add(one, b.create<math::AbsFOp>(l, x)));
   // Softplus, as max(x, 0) + log1p(exp(-|x|)) so that large x do not
   // overflow.
   Value negAbs = b.create<arith::NegFOp>(l, b.create<math::AbsFOp>(l, x));
@@ -112,8 +116,8 @@ Value matmulTransB(OpBuilder &b, Location l, Value a, Value w, Value init) {
           iterators(2, 1),
           [&](OpBuilder &nb, Location nl, ValueRange v) {
             Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
-            nb.create<linalg::YieldOp>(nl, ValueRange{
-                                               nb.create<arith::AddFOp>(nl, v[2], p)});
+            nb.create<linalg::YieldOp>(
+                nl, ValueRange{nb.create<arith::AddFOp>(nl, v[2], p)});
           })
       .getResult(0);
 }
@@ -132,7 +136,9 @@ struct Recurrent {
 
   int64_t gh() const { return gates * hidden; }
   MLIRContext *ctx() const { return b.getContext(); }
-  Value idx(int64_t v) const { return b.create<arith::ConstantIndexOp>(loc, v); }
+  Value idx(int64_t v) const {
+    return b.create<arith::ConstantIndexOp>(loc, v);
+  }
   RankedTensorType tensor(ArrayRef<int64_t> shape) const {
     return RankedTensorType::get(shape, et);
   }
@@ -148,10 +154,11 @@ struct Recurrent {
   Value initialState(Value state, int64_t d) const {
     if (!state)
       return zeros({batch, hidden});
-    SmallVector<int64_t> off = layout ? SmallVector<int64_t>{0, d, 0}
-                                      : SmallVector<int64_t>{d, 0, 0};
-    SmallVector<int64_t> sizes = layout ? SmallVector<int64_t>{batch, 1, hidden}
-                                        : SmallVector<int64_t>{1, batch, hidden};
+    SmallVector<int64_t> off =
+        layout ? SmallVector<int64_t>{0, d, 0} : SmallVector<int64_t>{d, 0, 0};
+    SmallVector<int64_t> sizes = layout
+                                     ? SmallVector<int64_t>{batch, 1, hidden}
+                                     : SmallVector<int64_t>{1, batch, hidden};
     return slice(b, loc, state, indexAttrs(b, off), sizes, {batch, hidden});
   }
 
@@ -162,9 +169,10 @@ struct Recurrent {
     Type it = len.getType();
     Value ti = nb.create<arith::IndexCastOp>(l, it, t);
     Value one = nb.create<arith::ConstantOp>(l, IntegerAttr::get(it, 1));
-    Value rev = nb.create<arith::SubIOp>(
-        l, nb.create<arith::SubIOp>(l, len, one), ti);
-    Value inside = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, ti, len);
+    Value rev =
+        nb.create<arith::SubIOp>(l, nb.create<arith::SubIOp>(l, len, one), ti);
+    Value inside =
+        nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, ti, len);
     return nb.create<arith::IndexCastOp>(
         l, nb.getIndexType(), nb.create<arith::SelectOp>(l, inside, rev, ti));
   }
@@ -180,7 +188,8 @@ struct Recurrent {
       // R biases go into the per-step recurrence instead.
       bool withR = !(cell == Cell::Gru && linearBeforeReset);
       Value wb = slice(b, loc, bias, indexAttrs(b, {d, 0}), {1, gh()}, {gh()});
-      Value rb = slice(b, loc, bias, indexAttrs(b, {d, gh()}), {1, gh()}, {gh()});
+      Value rb =
+          slice(b, loc, bias, indexAttrs(b, {d, gh()}), {1, gh()}, {gh()});
       SmallVector<Value> ins = {wb};
       if (withR)
         ins.push_back(rb);
@@ -212,11 +221,11 @@ struct Recurrent {
     else if (reversed(d))
       step = seq - 1 - t;
     bool batchFirst = layout && xs == x;
-    AffineMap xMap = AffineMap::get(
-        4, 0,
-        batchFirst ? ArrayRef<AffineExpr>{bi, step, i}
-                   : ArrayRef<AffineExpr>{step, bi, i},
-        ctx());
+    AffineMap xMap =
+        AffineMap::get(4, 0,
+                       batchFirst ? ArrayRef<AffineExpr>{bi, step, i}
+                                  : ArrayRef<AffineExpr>{step, bi, i},
+                       ctx());
     SmallVector<AffineMap> maps = {xMap, AffineMap::get(4, 0, {g, i}, ctx()),
                                    AffineMap::get(4, 0, {t, bi, g}, ctx())};
     return b
@@ -259,18 +268,21 @@ struct Recurrent {
   Value stepsInTimeOrder(Value steps, int64_t d) {
     if (!reversed(d) && !layout)
       return steps;
-    SmallVector<int64_t> shape = layout ? SmallVector<int64_t>{batch, seq, hidden}
-                                        : SmallVector<int64_t>{seq, batch, hidden};
+    SmallVector<int64_t> shape = layout
+                                     ? SmallVector<int64_t>{batch, seq, hidden}
+                                     : SmallVector<int64_t>{seq, batch, hidden};
     auto type = tensor(shape);
     unsigned tDim = layout ? 1 : 0, bDim = layout ? 0 : 1;
-    AffineExpr t = getAffineDimExpr(tDim, ctx()), bi = getAffineDimExpr(bDim, ctx()),
+    AffineExpr t = getAffineDimExpr(tDim, ctx()),
+               bi = getAffineDimExpr(bDim, ctx()),
                h = getAffineDimExpr(2, ctx());
     AffineMap id = AffineMap::getMultiDimIdentityMap(3, ctx());
     if (reversed(d) && lens) {
       AffineMap lenMap = AffineMap::get(3, 0, bi);
       return b
           .create<linalg::GenericOp>(
-              loc, type, ValueRange{lens}, ValueRange{emptyTensor(b, loc, type)},
+              loc, type, ValueRange{lens},
+              ValueRange{emptyTensor(b, loc, type)},
               ArrayRef<AffineMap>{lenMap, id}, iterators(3),
               [&](OpBuilder &nb, Location l, ValueRange a) {
                 Value tv = nb.create<linalg::IndexOp>(l, tDim);
@@ -299,8 +311,8 @@ struct Recurrent {
     if (!clip)
       return v;
     Value hi = floatConst(nb, l, et, *clip), lo = floatConst(nb, l, et, -*clip);
-    return nb.create<arith::MinimumFOp>(l, nb.create<arith::MaximumFOp>(l, v, lo),
-                                        hi);
+    return nb.create<arith::MinimumFOp>(
+        l, nb.create<arith::MaximumFOp>(l, v, lo), hi);
   }
 
   /// Gate k, [batch, hidden], of a [batch, gates*hidden] value (a view
@@ -325,12 +337,11 @@ struct Recurrent {
   /// sequence_lens the old states and the lengths are appended, the new
   /// states are kept only inside the sequence, and a last result is the
   /// step output (0 outside). `numStates` results (+1 with lengths).
-  SmallVector<Value>
-  elementwiseStep(Value t, SmallVector<Value> ins, SmallVector<AffineMap> maps,
-                  ArrayRef<Value> oldStates,
-                  function_ref<SmallVector<Value>(OpBuilder &, Location,
-                                                  ValueRange)>
-                      body) {
+  SmallVector<Value> elementwiseStep(
+      Value t, SmallVector<Value> ins, SmallVector<AffineMap> maps,
+      ArrayRef<Value> oldStates,
+      function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>
+          body) {
     size_t numIns = ins.size(), numStates = oldStates.size();
     if (lens) {
       for (Value s : oldStates) {
@@ -390,8 +401,8 @@ struct Recurrent {
                               ArrayRef<Value> states, Value pd) {
     // Gate order i, o, f, c; peepholes i, o, f.
     SmallVector<Value> ins = {gate(xw, 0), gate(xw, 1), gate(xw, 2),
-                              gate(xw, 3), gate(hr, 0),  gate(hr, 1),
-                              gate(hr, 2), gate(hr, 3),  states[1]};
+                              gate(xw, 3), gate(hr, 0), gate(hr, 1),
+                              gate(hr, 2), gate(hr, 3), states[1]};
     SmallVector<AffineMap> maps(ins.size(), stateMap());
     if (pd) {
       ins.append({peephole(pd, 0), peephole(pd, 1), peephole(pd, 2)});
@@ -407,16 +418,18 @@ struct Recurrent {
             return nb.create<arith::MulFOp>(l, p, q).getResult();
           };
           Value c = a[8];
-          Value pi = add(a[0], a[4]), po = add(a[1], a[5]), pf = add(a[2], a[6]);
+          Value pi = add(a[0], a[4]), po = add(a[1], a[5]),
+                pf = add(a[2], a[6]);
           if (pd) {
             pi = add(pi, mul(a[9], c));
             pf = add(pf, mul(a[11], c));
           }
           Value i = activate(nb, l, act(d, 0), clipped(nb, l, pi));
-          Value f = inputForget
-                        ? nb.create<arith::SubFOp>(l, floatConst(nb, l, et, 1.0), i)
-                              .getResult()
-                        : activate(nb, l, act(d, 0), clipped(nb, l, pf));
+          Value f =
+              inputForget
+                  ? nb.create<arith::SubFOp>(l, floatConst(nb, l, et, 1.0), i)
+                        .getResult()
+                  : activate(nb, l, act(d, 0), clipped(nb, l, pf));
           Value g = activate(nb, l, act(d, 1), clipped(nb, l, add(a[3], a[7])));
           Value cn = add(mul(f, c), mul(i, g));
           if (pd)
@@ -441,15 +454,22 @@ struct Recurrent {
     if (linearBeforeReset) {
       // h~ = g(Xh + r * (H*Rh^T + Rbh)): one matmul over all three gates.
       Value hr = matmulTransB(b, loc, h, rd, rInit);
-      SmallVector<Value> ins = {gate(xw, 0), gate(xw, 1), gate(xw, 2),
-                                gate(hr, 0), gate(hr, 1), gate(hr, 2), h};
+      SmallVector<Value> ins = {gate(xw, 0),
+                                gate(xw, 1),
+                                gate(xw, 2),
+                                gate(hr, 0),
+                                gate(hr, 1),
+                                gate(hr, 2),
+                                h};
       return elementwiseStep(
           t, ins, SmallVector<AffineMap>(ins.size(), stateMap()), states,
           [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
-            Value z = activate(nb, l, act(d, 0),
-                               clipped(nb, l, nb.create<arith::AddFOp>(l, a[0], a[3])));
-            Value r = activate(nb, l, act(d, 0),
-                               clipped(nb, l, nb.create<arith::AddFOp>(l, a[1], a[4])));
+            Value z = activate(
+                nb, l, act(d, 0),
+                clipped(nb, l, nb.create<arith::AddFOp>(l, a[0], a[3])));
+            Value r = activate(
+                nb, l, act(d, 0),
+                clipped(nb, l, nb.create<arith::AddFOp>(l, a[1], a[4])));
             Value pre = nb.create<arith::AddFOp>(
                 l, a[2], nb.create<arith::MulFOp>(l, r, a[5]));
             Value hTilde = activate(nb, l, act(d, 1), clipped(nb, l, pre));
@@ -460,16 +480,15 @@ struct Recurrent {
     // matmul of the reset state.
     Value rzr = slice(b, loc, rd, indexAttrs(b, {0, 0}), {2 * hidden, hidden},
                       {2 * hidden, hidden});
-    Value rh = slice(b, loc, rd, indexAttrs(b, {2 * hidden, 0}), {hidden, hidden},
-                     {hidden, hidden});
+    Value rh = slice(b, loc, rd, indexAttrs(b, {2 * hidden, 0}),
+                     {hidden, hidden}, {hidden, hidden});
     Value hr = matmulTransB(b, loc, h, rzr, rInit);
     auto type = tensor({batch, hidden});
     Value reset =
         b.create<linalg::GenericOp>(
              loc, type, ValueRange{gate(xw, 1), gate(hr, 1), h},
              ValueRange{emptyTensor(b, loc, type)},
-             SmallVector<AffineMap>(4, stateMap()),
-             iterators(2),
+             SmallVector<AffineMap>(4, stateMap()), iterators(2),
              [&](OpBuilder &nb, Location l, ValueRange a) {
                Value r = activate(
                    nb, l, act(d, 0),
@@ -483,11 +502,12 @@ struct Recurrent {
     return elementwiseStep(
         t, ins, SmallVector<AffineMap>(ins.size(), stateMap()), states,
         [&](OpBuilder &nb, Location l, ValueRange a) -> SmallVector<Value> {
-          Value z = activate(nb, l, act(d, 0),
-                             clipped(nb, l, nb.create<arith::AddFOp>(l, a[0], a[1])));
-          Value hTilde = activate(
-              nb, l, act(d, 1),
-              clipped(nb, l, nb.create<arith::AddFOp>(l, a[2], a[3])));
+          Value z =
+              activate(nb, l, act(d, 0),
+                       clipped(nb, l, nb.create<arith::AddFOp>(l, a[0], a[1])));
+          Value hTilde =
+              activate(nb, l, act(d, 1),
+                       clipped(nb, l, nb.create<arith::AddFOp>(l, a[2], a[3])));
           return {update(nb, l, z, hTilde, a[4])};
         });
   }
@@ -505,18 +525,20 @@ struct Recurrent {
     int64_t rRows = cell == Cell::Gru && !linearBeforeReset ? 2 * hidden : gh();
     Value rInit;
     if (cell == Cell::Gru && linearBeforeReset && bias) {
-      Value rb = slice(b, loc, bias, indexAttrs(b, {d, gh()}), {1, gh()}, {gh()});
+      Value rb =
+          slice(b, loc, bias, indexAttrs(b, {d, gh()}), {1, gh()}, {gh()});
       auto type = tensor({batch, gh()});
-      rInit = b.create<linalg::GenericOp>(
-                   loc, type, ValueRange{rb}, ValueRange{emptyTensor(b, loc, type)},
-                   ArrayRef<AffineMap>{
-                       AffineMap::get(2, 0, getAffineDimExpr(1, ctx())),
-                       stateMap()},
-                   iterators(2),
-                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                     nb.create<linalg::YieldOp>(l, a[0]);
-                   })
-                  .getResult(0);
+      rInit =
+          b.create<linalg::GenericOp>(
+               loc, type, ValueRange{rb}, ValueRange{emptyTensor(b, loc, type)},
+               ArrayRef<AffineMap>{
+                   AffineMap::get(2, 0, getAffineDimExpr(1, ctx())),
+                   stateMap()},
+               iterators(2),
+               [&](OpBuilder &nb, Location l, ValueRange a) {
+                 nb.create<linalg::YieldOp>(l, a[0]);
+               })
+              .getResult(0);
     } else {
       rInit = zeros({batch, rRows});
     }
@@ -532,8 +554,9 @@ struct Recurrent {
     auto loop = b.create<scf::ForOp>(
         loc, idx(0), idx(seq), idx(1), init,
         [&](OpBuilder &, Location l, Value t, ValueRange carried) {
-          Value xw = slice(b, l, xwAll, {t, b.getIndexAttr(0), b.getIndexAttr(0)},
-                           {1, batch, gh()}, {batch, gh()});
+          Value xw =
+              slice(b, l, xwAll, {t, b.getIndexAttr(0), b.getIndexAttr(0)},
+                    {1, batch, gh()}, {batch, gh()});
           SmallVector<Value> states(carried.drop_back());
           SmallVector<Value> next = step(d, t, xw, rd, rInit, states, pd);
           Value out = lens ? next.pop_back_val() : next[0];
@@ -543,8 +566,8 @@ struct Recurrent {
           // One-shot bufferization wants each yielded tensor in the buffer
           // the loop carries: copy the new states over the old ones.
           for (size_t i = 0; i < next.size(); ++i)
-            next[i] = b.create<linalg::CopyOp>(l, next[i], carried[i])
-                          .getResult(0);
+            next[i] =
+                b.create<linalg::CopyOp>(l, next[i], carried[i]).getResult(0);
           next.push_back(steps);
           b.create<scf::YieldOp>(l, next);
         });
@@ -578,10 +601,10 @@ LogicalResult lowerRecurrent(OpT op, typename OpT::Adaptor adaptor,
   rc.functions = functions;
   if (auto clip = op.getClip())
     rc.clip = clip->convertToFloat();
-  ArrayRef<float> alpha = op.getActivationAlpha(), beta = op.getActivationBeta();
+  ArrayRef<float> alpha = op.getActivationAlpha(),
+                  beta = op.getActivationBeta();
   for (auto [i, a] : llvm::enumerate(op.getActivations()))
-    rc.acts.push_back(
-        {cast<StringAttr>(a).getValue(), alpha[i], beta[i]});
+    rc.acts.push_back({cast<StringAttr>(a).getValue(), alpha[i], beta[i]});
   if constexpr (std::is_same_v<OpT, GruOp>)
     rc.linearBeforeReset = op.getLinearBeforeReset();
   if constexpr (std::is_same_v<OpT, LstmOp>) {
@@ -601,14 +624,15 @@ LogicalResult lowerRecurrent(OpT op, typename OpT::Adaptor adaptor,
     Value steps = rc.stepsInTimeOrder(results.back(), d);
     SmallVector<int64_t> yOff = layout ? SmallVector<int64_t>{0, 0, d, 0}
                                        : SmallVector<int64_t>{0, d, 0, 0};
-    SmallVector<int64_t> ySizes = layout
-                                      ? SmallVector<int64_t>{batch, seq, 1, hidden}
-                                      : SmallVector<int64_t>{seq, 1, batch, hidden};
+    SmallVector<int64_t> ySizes =
+        layout ? SmallVector<int64_t>{batch, seq, 1, hidden}
+               : SmallVector<int64_t>{seq, 1, batch, hidden};
     y = insert(rewriter, loc, steps, y, indexAttrs(rewriter, yOff), ySizes);
-    SmallVector<int64_t> sOff = layout ? SmallVector<int64_t>{0, d, 0}
-                                       : SmallVector<int64_t>{d, 0, 0};
-    SmallVector<int64_t> sSizes = layout ? SmallVector<int64_t>{batch, 1, hidden}
-                                         : SmallVector<int64_t>{1, batch, hidden};
+    SmallVector<int64_t> sOff =
+        layout ? SmallVector<int64_t>{0, d, 0} : SmallVector<int64_t>{d, 0, 0};
+    SmallVector<int64_t> sSizes = layout
+                                      ? SmallVector<int64_t>{batch, 1, hidden}
+                                      : SmallVector<int64_t>{1, batch, hidden};
     for (size_t i = 0; i < finals.size(); ++i)
       finals[i] = insert(rewriter, loc, results[i], finals[i],
                          indexAttrs(rewriter, sOff), sSizes);

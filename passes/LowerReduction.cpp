@@ -213,6 +213,8 @@ template <typename OpT> struct ReduceLowering : OpConversionPattern<OpT> {
     if constexpr (std::is_same_v<OpT, ReduceMeanOp>) {
       if (isa<FloatType>(t))
         return b.create<arith::DivFOp>(loc, s, floatConst(b, loc, t, count));
+      if (count == 0) // an integer division by zero would be undefined
+        return s;
       Value n = b.create<arith::ConstantOp>(loc, b.getIntegerAttr(t, count));
       return isUnsigned ? b.create<arith::DivUIOp>(loc, s, n).getResult()
                         : b.create<arith::DivSIOp>(loc, s, n).getResult();

@@ -156,7 +156,8 @@ static lathe_status checkTensors(const char *what, int32_t count,
                       "%s %d ('%s') has a negative dimension", what, (int)i,
                       name);
     }
-    if (!ptrs[i])
+    /* A tensor with no elements has no bytes to point at. */
+    if (!ptrs[i] && !(descs && lathe_tensor_bytes(&descs[i]) == 0))
       return fail(err, errLen, LATHE_ERROR_INVALID_ARGUMENT,
                   "%s %d ('%s') is NULL", what, (int)i, name);
   }

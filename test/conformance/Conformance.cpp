@@ -381,6 +381,7 @@ bool isRefusal(const std::string &reason) {
     return false;
   for (const char *marker :
        {"not supported", "unsupported", "not implemented", "must be a constant",
+        "must be a compile-time constant",
         "lathe handles tensors only", "is not in [", "does not support"})
     if (reason.find(marker) != std::string::npos)
       return true;
@@ -426,6 +427,11 @@ Result runOne(const Case &c, const std::set<std::string> &supported,
   }
   r.ops.assign(info.ops.begin(), info.ops.end());
   r.dtypes = graphDtypes(c.dir / "model.onnx");
+  if (std::count(r.dtypes.begin(), r.dtypes.end(), "STRING")) {
+    r.outcome = Outcome::Unsupported;
+    r.reason = "string tensors (lathe compiles numeric tensors only)";
+    return r;
+  }
   std::vector<std::string> missing;
   for (const std::string &op : info.ops)
     if (!supported.count(op))

@@ -16,9 +16,10 @@ constexpr double kSigmas = 6.0;
 
 double halfValue(uint16_t h) {
   int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  double v = exponent == 0    ? std::ldexp(double(mantissa), -24)
-             : exponent == 31 ? (mantissa ? NAN : HUGE_VAL)
-                              : std::ldexp(double(mantissa + 1024), exponent - 25);
+  double v = exponent == 0 ? std::ldexp(double(mantissa), -24)
+             : exponent == 31
+                 ? (mantissa ? NAN : HUGE_VAL)
+                 : std::ldexp(double(mantissa + 1024), exponent - 25);
   return (h >> 15) ? -v : v;
 }
 
@@ -75,8 +76,9 @@ bool countPlausible(double count, double mean, double variance,
   return false;
 }
 
-const lathe::Tensor *lookup(const std::map<std::string, const lathe::Tensor *> &values,
-                            const std::string &name) {
+const lathe::Tensor *
+lookup(const std::map<std::string, const lathe::Tensor *> &values,
+       const std::string &name) {
   auto it = values.find(name);
   return it == values.end() ? nullptr : it->second;
 }
@@ -190,8 +192,8 @@ bool checkDropout(const lathe::Tensor *y, const lathe::Tensor *mask,
       bool isKept = std::fabs(yi - want) <= 1e-7 + 1e-3 * std::fabs(want);
       bool isDropped = yi == 0;
       if (!isKept && !isDropped) {
-        why = at(i, yi) + ", expected 0 or x / (1 - ratio) = " +
-              formatDouble(want);
+        why = at(i, yi) +
+              ", expected 0 or x / (1 - ratio) = " + formatDouble(want);
         return false;
       }
       if (mask) {
@@ -211,8 +213,8 @@ bool checkDropout(const lathe::Tensor *y, const lathe::Tensor *mask,
     dropped += !kept;
   }
   return countPlausible(double(dropped), counted * ratio,
-                        counted * ratio * (1 - ratio), "number of dropped elements",
-                        why);
+                        counted * ratio * (1 - ratio),
+                        "number of dropped elements", why);
 }
 
 } // namespace
@@ -292,10 +294,11 @@ findRandomOutputs(const onnx::GraphProto &graph) {
   return out;
 }
 
-bool checkRandomOutput(const RandomOutput &spec, const lathe::Tensor &actual,
-                       const lathe::Tensor &expected,
-                       const std::map<std::string, const lathe::Tensor *> &values,
-                       std::string &why) {
+bool checkRandomOutput(
+    const RandomOutput &spec, const lathe::Tensor &actual,
+    const lathe::Tensor &expected,
+    const std::map<std::string, const lathe::Tensor *> &values,
+    std::string &why) {
   if (actual.dtype != expected.dtype) {
     why = std::string("dtype ") + lathe::dtypeName(actual.dtype) +
           ", expected " + lathe::dtypeName(expected.dtype);

@@ -55,10 +55,11 @@ findRandomOutputs(const onnx::GraphProto &graph);
 
 /// Checks `actual` against the rules above. `values` holds the case's graph
 /// inputs and lathe's outputs by name.
-bool checkRandomOutput(const RandomOutput &spec, const lathe::Tensor &actual,
-                       const lathe::Tensor &expected,
-                       const std::map<std::string, const lathe::Tensor *> &values,
-                       std::string &why);
+bool checkRandomOutput(
+    const RandomOutput &spec, const lathe::Tensor &actual,
+    const lathe::Tensor &expected,
+    const std::map<std::string, const lathe::Tensor *> &values,
+    std::string &why);
 
 } // namespace lathe::conformance
 
