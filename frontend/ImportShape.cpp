@@ -108,7 +108,8 @@ std::optional<DType> dtypeOf(NodeImporter &n, Value v) {
   for (int32_t t : {LATHE_DTYPE_FLOAT, LATHE_DTYPE_DOUBLE, LATHE_DTYPE_FLOAT16,
                     LATHE_DTYPE_INT8, LATHE_DTYPE_INT16, LATHE_DTYPE_INT32,
                     LATHE_DTYPE_INT64, LATHE_DTYPE_UINT8, LATHE_DTYPE_UINT16,
-                    LATHE_DTYPE_BOOL})
+                    LATHE_DTYPE_UINT32, LATHE_DTYPE_UINT64,
+                    LATHE_DTYPE_BFLOAT16, LATHE_DTYPE_BOOL})
     if (Type candidate = toElementType(n.b.getContext(), t);
         candidate && candidate == et)
       return static_cast<DType>(t);

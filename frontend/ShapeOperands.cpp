@@ -117,7 +117,8 @@ bool squeezeShape(const NodeImporter &n, const Shape &in, Shape &out,
     return false;
   int64_t rank = in.size();
   std::vector<bool> drop(rank, false);
-  if (axes) {
+  // An empty axes input squeezes every 1, as no axes does (ONNX Runtime).
+  if (axes && !axes->empty()) {
     if (!normaliseAxes(*axes, rank, error))
       return false;
     for (int64_t a : *axes) {

@@ -151,6 +151,31 @@ bool isShapeOperand(const onnx::NodeProto &node, const std::string &value) {
   return false;
 }
 
+/// Values whose contents decide a result shape: shape operands, and the
+/// inputs of every node that computes one (e.g. an expanded function's
+/// Cast -> Sub -> Range). Shape and Size read only their input's shape, so
+/// the walk stops there. Nodes are in topological order, so one backward
+/// pass finds them all.
+std::set<std::string> shapeDecidingValues(const onnx::GraphProto &graph) {
+  std::set<std::string> values;
+  for (int n = graph.node_size() - 1; n >= 0; --n) {
+    const onnx::NodeProto &node = graph.node(n);
+    for (int i = 0; i < node.input_size(); ++i)
+      if (isShapeOperand(node, node.input(i)))
+        values.insert(node.input(i));
+    if (node.op_type() == "Shape" || node.op_type() == "Size")
+      continue;
+    bool decides = false;
+    for (const std::string &out : node.output())
+      decides |= values.count(out) != 0;
+    if (decides)
+      for (const std::string &in : node.input())
+        if (!in.empty())
+          values.insert(in);
+  }
+  return values;
+}
+
 } // namespace
 
 bool readModelInfo(const fs::path &modelPath, ModelInfo &info,
@@ -172,12 +197,11 @@ bool readModelInfo(const fs::path &modelPath, ModelInfo &info,
     initializers.insert(t.name());
   for (const onnx::SparseTensorProto &t : graph.sparse_initializer())
     initializers.insert(t.values().name());
+  std::set<std::string> shapeDeciding = shapeDecidingValues(graph);
   for (const onnx::ValueInfoProto &vi : graph.input()) {
     if (initializers.count(vi.name()))
       continue;
-    bool isShape = false;
-    for (const onnx::NodeProto &node : graph.node())
-      isShape |= isShapeOperand(node, vi.name());
+    bool isShape = shapeDeciding.count(vi.name()) != 0;
     info.inputs.push_back({vi.name(), isStaticInput(vi), isShape});
     if (const char *kind = typeKind(vi.type()); kind && info.nonTensor.empty())
       info.nonTensor = "graph input '" + vi.name() + "' is " + kind +
