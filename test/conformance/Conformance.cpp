@@ -316,8 +316,8 @@ int parseArgs(int argc, char **argv, int first, const char *prog,
       usage(std::cout, prog);
       return 0;
     } else if (!arg.empty() && arg[0] == '-') {
-      std::cerr << prog << ": error: unknown option '" << arg << "'\n";
-      usage(std::cerr, prog);
+      std::cerr << prog << ": error: unknown option '" << arg
+                << "' (try --help)\n";
       return 2;
     } else {
       opts.dirs.push_back(arg);
