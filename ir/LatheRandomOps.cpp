@@ -55,6 +55,6 @@ LogicalResult TrainingDropoutOp::inferReturnTypes(
     return fail(loc, "lathe.training_dropout: ratio and training must be "
                      "scalars");
   Shape s = shapeOf(adaptor.getInput());
-  inferred(results, s, elementTypeOf(adaptor.getInput()));
+  (void)inferred(results, s, elementTypeOf(adaptor.getInput()));
   return inferred(results, s, IntegerType::get(ctx, 1));
 }

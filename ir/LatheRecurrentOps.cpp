@@ -84,9 +84,9 @@ LogicalResult inferRecurrent(std::optional<Location> loc, StringRef name,
       return err("unknown activation '" + fn + "'");
   }
   Shape y = o.layout ? Shape{batch, seq, dirs, h} : Shape{seq, dirs, batch, h};
-  inferred(results, y, et);
+  (void)inferred(results, y, et);
   for (int64_t i = 1; i < numResults; ++i)
-    inferred(results, state, et);
+    (void)inferred(results, state, et);
   return success();
 }
 

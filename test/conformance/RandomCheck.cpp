@@ -14,41 +14,8 @@ namespace {
 
 constexpr double kSigmas = 6.0;
 
-double halfValue(uint16_t h) {
-  int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  double v = exponent == 0 ? std::ldexp(double(mantissa), -24)
-             : exponent == 31
-                 ? (mantissa ? NAN : HUGE_VAL)
-                 : std::ldexp(double(mantissa + 1024), exponent - 25);
-  return (h >> 15) ? -v : v;
-}
-
 /// Element i of any dtype, as a double.
-double valueAt(const lathe::Tensor &t, int64_t i) {
-  using lathe::DType;
-  switch (t.dtype) {
-  case DType::F32:
-    return t.as<float>()[i];
-  case DType::F64:
-    return t.as<double>()[i];
-  case DType::F16:
-    return halfValue(t.as<uint16_t>()[i]);
-  case DType::U8:
-  case DType::Bool:
-    return t.as<uint8_t>()[i];
-  case DType::I8:
-    return t.as<int8_t>()[i];
-  case DType::U16:
-    return t.as<uint16_t>()[i];
-  case DType::I16:
-    return t.as<int16_t>()[i];
-  case DType::I32:
-    return t.as<int32_t>()[i];
-  case DType::I64:
-    return static_cast<double>(t.as<int64_t>()[i]);
-  }
-  return NAN;
-}
+double valueAt(const lathe::Tensor &t, int64_t i) { return t.valueAt(i); }
 
 std::string at(int64_t i, double v) {
   return "element " + std::to_string(i) + " is " + formatDouble(v);
