@@ -35,6 +35,30 @@ Value splitDim(OpBuilder &b, Location loc, Value v, int64_t dim,
   return b.create<tensor::ExpandShapeOp>(loc, outType, v, reassoc);
 }
 
+/// The accumulator of a grouped convolution, [N, G, F/G, spatial...]: the
+/// bias broadcast along N and the spatial dims, or zeros without a bias.
+Value groupedBiasInit(OpBuilder &b, Location loc, Value bias, int64_t groups,
+                      RankedTensorType groupedType) {
+  Type et = groupedType.getElementType();
+  if (!bias)
+    return filledTensor(b, loc, groupedType, floatAttr(et, 0.0));
+  MLIRContext *ctx = b.getContext();
+  unsigned rank = groupedType.getRank();
+  Value b2 = splitDim(b, loc, bias, 0, groups); // G F/G
+  AffineMap biasMap = AffineMap::get(
+      rank, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(2, ctx)}, ctx);
+  return b
+      .create<linalg::GenericOp>(
+          loc, groupedType, b2, ValueRange{emptyTensor(b, loc, groupedType)},
+          ArrayRef<AffineMap>{biasMap,
+                              AffineMap::getMultiDimIdentityMap(rank, ctx)},
+          iterators(rank),
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(l, a[0]);
+          })
+      .getResult(0);
+}
+
 /// Merges dims `dim` and `dim + 1` of `v`.
 Value mergeDims(OpBuilder &b, Location loc, Value v, int64_t dim) {
   auto type = cast<RankedTensorType>(v.getType());
@@ -106,27 +130,8 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     groupedShape.append(outType.getShape().begin() + 2,
                         outType.getShape().end());
     auto groupedType = RankedTensorType::get(groupedShape, et);
-    Value init;
-    if (Value bias = adaptor.getBias()) {
-      Value b2 = splitDim(rewriter, loc, bias, 0, groups); // G Fg
-      AffineMap biasMap = AffineMap::get(
-          groupedShape.size(), 0,
-          {getAffineDimExpr(1, ctx), getAffineDimExpr(2, ctx)}, ctx);
-      init = rewriter
-                 .create<linalg::GenericOp>(
-                     loc, groupedType, b2,
-                     ValueRange{emptyTensor(rewriter, loc, groupedType)},
-                     ArrayRef<AffineMap>{biasMap,
-                                         AffineMap::getMultiDimIdentityMap(
-                                             groupedShape.size(), ctx)},
-                     iterators(groupedShape.size()),
-                     [](OpBuilder &b, Location l, ValueRange a) {
-                       b.create<linalg::YieldOp>(l, a[0]);
-                     })
-                 .getResult(0);
-    } else {
-      init = filledTensor(rewriter, loc, groupedType, floatAttr(et, 0.0));
-    }
+    Value init =
+        groupedBiasInit(rewriter, loc, adaptor.getBias(), groups, groupedType);
 
     // Loops: n g f o... | c k...
     unsigned numLoops = 3 + s + 1 + s;
@@ -393,26 +398,8 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
                         outType.getShape().end());
     auto groupedType = RankedTensorType::get(groupedShape, et);
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    Value init;
-    if (Value bias = adaptor.getBias()) {
-      Value b2 = splitDim(rewriter, loc, bias, 0, groups); // G Mg
-      AffineMap biasMap =
-          AffineMap::get(groupedShape.size(), 0, {d(1), d(2)}, ctx);
-      init = rewriter
-                 .create<linalg::GenericOp>(
-                     loc, groupedType, b2,
-                     ValueRange{emptyTensor(rewriter, loc, groupedType)},
-                     ArrayRef<AffineMap>{biasMap,
-                                         AffineMap::getMultiDimIdentityMap(
-                                             groupedShape.size(), ctx)},
-                     iterators(groupedShape.size()),
-                     [](OpBuilder &b, Location l, ValueRange a) {
-                       b.create<linalg::YieldOp>(l, a[0]);
-                     })
-                 .getResult(0);
-    } else {
-      init = filledTensor(rewriter, loc, groupedType, floatAttr(et, 0.0));
-    }
+    Value init =
+        groupedBiasInit(rewriter, loc, adaptor.getBias(), groups, groupedType);
 
     unsigned numLoops = 3 + s + 1 + s;
     unsigned oFirst = 3, cDim = 3 + s, kFirst = 4 + s;
