@@ -22,6 +22,23 @@ bool isLogical(Binary op) {
   return op == Binary::And || op == Binary::Or || op == Binary::Xor;
 }
 
+/// A comparison (isComparison(op)) of two values of either kind; a NaN
+/// compares false, as arith.cmpf's ordered predicates do.
+template <typename T> bool compareValues(Binary op, T x, T y) {
+  switch (op) {
+  case Binary::Equal:
+    return x == y;
+  case Binary::Less:
+    return x < y;
+  case Binary::Greater:
+    return x > y;
+  case Binary::LessOrEqual:
+    return x <= y;
+  default:
+    return x >= y;
+  }
+}
+
 } // namespace
 
 /// a op b for two tensors; false when the compiled code would not give a
@@ -47,6 +64,10 @@ bool binary(Binary op, const Tensor &a, const Tensor &b, Tensor &out) {
   for (size_t k = 0; k < ia.size(); ++k) {
     if (fp) {
       double x = readF(a, ia[k]), y = readF(b, ib[k]);
+      if (compare) {
+        writeI(out, k, compareValues(op, x, y));
+        continue;
+      }
       bool nan = std::isnan(x) || std::isnan(y);
       double nanValue = std::numeric_limits<double>::quiet_NaN();
       switch (op) {
@@ -68,27 +89,16 @@ bool binary(Binary op, const Tensor &a, const Tensor &b, Tensor &out) {
       case Binary::Max:
         writeF(out, k, nan ? nanValue : std::max(x, y));
         break;
-      case Binary::Equal:
-        writeI(out, k, x == y);
-        break;
-      case Binary::Less:
-        writeI(out, k, x < y);
-        break;
-      case Binary::Greater:
-        writeI(out, k, x > y);
-        break;
-      case Binary::LessOrEqual:
-        writeI(out, k, x <= y);
-        break;
-      case Binary::GreaterOrEqual:
-        writeI(out, k, x >= y);
-        break;
       default:
         return false;
       }
       continue;
     }
     int64_t x = readI(a, ia[k]), y = readI(b, ib[k]);
+    if (compare) {
+      writeI(out, k, compareValues(op, x, y));
+      continue;
+    }
     uint64_t ux = static_cast<uint64_t>(x), uy = static_cast<uint64_t>(y);
     switch (op) {
     case Binary::Add:
@@ -114,21 +124,6 @@ bool binary(Binary op, const Tensor &a, const Tensor &b, Tensor &out) {
     case Binary::Max:
       writeI(out, k, std::max(x, y));
       break;
-    case Binary::Equal:
-      writeI(out, k, x == y);
-      break;
-    case Binary::Less:
-      writeI(out, k, x < y);
-      break;
-    case Binary::Greater:
-      writeI(out, k, x > y);
-      break;
-    case Binary::LessOrEqual:
-      writeI(out, k, x <= y);
-      break;
-    case Binary::GreaterOrEqual:
-      writeI(out, k, x >= y);
-      break;
     case Binary::And:
       writeI(out, k, x && y);
       break;
@@ -137,6 +132,8 @@ bool binary(Binary op, const Tensor &a, const Tensor &b, Tensor &out) {
       break;
     case Binary::Xor:
       writeI(out, k, (x != 0) != (y != 0));
+      break;
+    default: // comparisons are written above
       break;
     }
   }
