@@ -12,46 +12,41 @@ using namespace mlir;
 namespace lathe {
 namespace {
 
-/// Imports a node whose only attribute is float `name` (default `dflt`).
-template <typename OpT> bool importWithAlpha(NodeImporter &n, float dflt) {
-  Value v = n.create<OpT>({n.input(0)},
-                          {n.namedF32("alpha", n.attrFloat("alpha", dflt))});
+/// Imports a one-input node whose attributes are floats, each read with its
+/// ONNX default.
+template <typename OpT>
+bool importWithFloats(
+    NodeImporter &n,
+    std::initializer_list<std::pair<const char *, float>> defaults) {
+  SmallVector<NamedAttribute> attrs;
+  for (auto [name, dflt] : defaults)
+    attrs.push_back(n.namedF32(name, n.attrFloat(name, dflt)));
+  Value v = n.create<OpT>({n.input(0)}, attrs);
   n.setOutput(0, v);
   return bool(v);
 }
 
 bool importLeakyRelu(NodeImporter &n) {
-  return importWithAlpha<LeakyReluOp>(n, 0.01f);
+  return importWithFloats<LeakyReluOp>(n, {{"alpha", 0.01f}});
 }
-bool importElu(NodeImporter &n) { return importWithAlpha<EluOp>(n, 1.0f); }
-bool importCelu(NodeImporter &n) { return importWithAlpha<CeluOp>(n, 1.0f); }
+bool importElu(NodeImporter &n) {
+  return importWithFloats<EluOp>(n, {{"alpha", 1.0f}});
+}
+bool importCelu(NodeImporter &n) {
+  return importWithFloats<CeluOp>(n, {{"alpha", 1.0f}});
+}
 bool importThresholdedRelu(NodeImporter &n) {
-  return importWithAlpha<ThresholdedReluOp>(n, 1.0f);
+  return importWithFloats<ThresholdedReluOp>(n, {{"alpha", 1.0f}});
 }
-
 bool importSelu(NodeImporter &n) {
-  Value v = n.create<SeluOp>(
-      {n.input(0)},
-      {n.namedF32("alpha", n.attrFloat("alpha", 1.67326319217681884765625f)),
-       n.namedF32("gamma", n.attrFloat("gamma", 1.05070102214813232421875f))});
-  n.setOutput(0, v);
-  return bool(v);
+  return importWithFloats<SeluOp>(n, {{"alpha", 1.67326319217681884765625f},
+                                      {"gamma", 1.05070102214813232421875f}});
 }
-
 bool importHardSigmoid(NodeImporter &n) {
-  Value v = n.create<HardSigmoidOp>(
-      {n.input(0)}, {n.namedF32("alpha", n.attrFloat("alpha", 0.2f)),
-                     n.namedF32("beta", n.attrFloat("beta", 0.5f))});
-  n.setOutput(0, v);
-  return bool(v);
+  return importWithFloats<HardSigmoidOp>(n, {{"alpha", 0.2f}, {"beta", 0.5f}});
 }
-
 bool importShrink(NodeImporter &n) {
-  Value v = n.create<ShrinkOp>(
-      {n.input(0)}, {n.namedF32("bias", n.attrFloat("bias", 0.0f)),
-                     n.namedF32("lambd", n.attrFloat("lambd", 0.5f))});
-  n.setOutput(0, v);
-  return bool(v);
+  return importWithFloats<ShrinkOp>(n, {{"bias", 0.0f}, {"lambd", 0.5f}});
 }
 
 /// PRelu before opset 7 takes a per-channel slope [C] (channels at dim 1);
