@@ -33,6 +33,50 @@ def FoldConstants : Pass<"lathe-fold-constants", "mlir::ModuleOp"> {
   ];
 }
 
+def FuseOps : Pass<"lathe-fuse", "mlir::ModuleOp"> {
+  let summary = "Group lathe ops into kernels (fusion groups)";
+  let description = [{
+    Decides which ops run as one loop nest, before any loop exists:
+    - epilogue: a Conv, ConvTranspose, Gemm or MatMul with the chain of
+      elementwise ops that reads only its result and keeps its shape (bias
+      add, scale, residual add, Relu/LeakyRelu/Sigmoid/Tanh/Elu/Clip...);
+    - softmax: a Softmax or LogSoftmax with the elementwise ops that feed
+      only it (computed inside its reduction pass);
+    - elementwise: connected elementwise ops of one shape where each
+      producer has one reader.
+    Every member gets `lathe.fusion_group` (the group's number, in program
+    order) and `lathe.fusion_kind`, and the group in its location, from
+    which `lathe-fuse-groups` realises it after lowering.
+
+    ```mlir
+    %c = lathe.conv %x, %w, %b {...}
+    %r = lathe.relu %c
+    // becomes
+    %c = lathe.conv %x, %w, %b {lathe.fusion_group = 0, lathe.fusion_kind = "epilogue", ...}
+    %r = lathe.relu %c {lathe.fusion_group = 0, lathe.fusion_kind = "epilogue"}
+    ```
+  }];
+}
+
+def FuseGroups : Pass<"lathe-fuse-groups", "mlir::ModuleOp"> {
+  let summary = "Fuse the linalg ops of each fusion group into one loop nest";
+  let description = [{
+    Runs on linalg on tensors, after lowering. Elementwise producers are
+    fused into their consumers when both belong to one fusion group (or
+    are pieces of one ONNX node outside any group). The last op of an
+    epilogue group is tiled along its parallel loops (tiles of at most
+    `tile-elements` elements) and the group's contraction and bias
+    initialisation are fused into the tile loop, so that the epilogue reads
+    each tile of the contraction's result while it is in cache.
+  }];
+  let options = [
+    Option<"tileElements", "tile-elements", "int64_t", "4096",
+           "Largest epilogue tile, in elements">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+                           "mlir::linalg::LinalgDialect"];
+}
+
 def LowerLatheToLinalg : Pass<"lathe-lower-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower lathe ops to linalg, tensor, arith and math on tensors";
   let description = [{

@@ -218,6 +218,8 @@ bool compileModel(MLIRContext &ctx, const CompileRequest &request,
   if (!instrument(pm, request, &dumpError, error))
     return false;
   buildPipeline(pm, request.stage, request.pipeline);
+  if (request.timePasses)
+    pm.enableTiming();
   if (failed(pm.run(*module))) {
     error = diagnostic.empty() ? request.modelPath +
                                      ": compilation failed in the pass pipeline"
