@@ -233,8 +233,9 @@ int64_t place(ArrayRef<unsigned> order, SmallVectorImpl<Slot> &slots) {
 }
 
 // Tries a few orders (size, start, lifetime length, size x lifetime) and
-// keeps the smallest arena; leaves its offsets in `slots`.
-int64_t placeBest(SmallVectorImpl<Slot> &slots) {
+// keeps the smallest arena, stopping at `lowerBound`; leaves its offsets in
+// `slots`.
+int64_t placeBest(SmallVectorImpl<Slot> &slots, int64_t lowerBound) {
   using Key = std::function<bool(const Slot &, const Slot &)>;
   auto length = [](const Slot &s) { return s.last - s.first + 1; };
   SmallVector<Key> keys = {
@@ -268,6 +269,8 @@ int64_t placeBest(SmallVectorImpl<Slot> &slots) {
       for (const Slot &s : slots)
         bestOffsets.push_back(s.offset);
     }
+    if (best <= lowerBound)
+      break;
   }
   for (auto [slot, offset] : llvm::zip(slots, bestOffsets))
     slot.offset = offset;
@@ -361,7 +364,8 @@ struct PlanArenaPass : impl::PlanArenaBase<PlanArenaPass> {
       buffer.slot = slots.size();
       slots.push_back({buffer.first, buffer.last, buffer.aligned, 0});
     }
-    int64_t arenaBytes = placeBest(slots);
+    int64_t peak = peakBytes(slots, timeline.numOps());
+    int64_t arenaBytes = placeBest(slots, peak);
     int64_t naiveBytes = 0;
     for (const Buffer &buffer : buffers)
       naiveBytes += buffer.aligned;
@@ -420,8 +424,7 @@ struct PlanArenaPass : impl::PlanArenaBase<PlanArenaPass> {
     }
     module->setAttr("lathe.arena_bytes", b.getI64IntegerAttr(arenaBytes));
     module->setAttr("lathe.naive_bytes", b.getI64IntegerAttr(naiveBytes));
-    module->setAttr("lathe.peak_bytes",
-                    b.getI64IntegerAttr(peakBytes(slots, timeline.numOps())));
+    module->setAttr("lathe.peak_bytes", b.getI64IntegerAttr(peak));
     module->setAttr("lathe.buffers", b.getArrayAttr(records));
   }
 };
