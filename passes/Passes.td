@@ -108,14 +108,35 @@ def PrepareBufferization : Pass<"lathe-prepare-bufferization", "mlir::func::Func
 }
 
 def PlanArena : Pass<"lathe-plan-arena", "mlir::ModuleOp"> {
-  let summary = "Place every intermediate buffer of @main in one arena";
+  let summary = "Place every intermediate buffer of @main in one arena by liveness";
   let description = [{
     After bufferization and out-param conversion, each `memref.alloc` in
-    `@main` becomes a `memref.view` into a new leading `memref<?xi8>`
-    argument (the arena the runtime passes in), at a 64-byte aligned
-    offset. Records `lathe.arena_bytes` and `lathe.naive_bytes` on the
-    module. This first planner gives each buffer its own slot; liveness-based
-    reuse belongs to the memory-planning work.
+    `@main` becomes a `memref.view` into a new leading `memref<Nxi8>`
+    argument (the arena the runtime passes in).
+
+    A buffer is live from the first to the last top-level op of `@main` that
+    touches its memory, directly or through any value that may alias it
+    (views, subviews, reshapes, casts, and conservatively every memref result
+    of an op that takes it); ops nested in a region count as their top-level
+    op. Buffers whose live ranges overlap get disjoint bytes. All sizes and
+    offsets are multiples of 64 bytes.
+
+    In place: when a buffer is first written by an all-parallel linalg op
+    through an identity indexing map (element i at byte i*w), and an input
+    of the same byte size, also read through an identity map and by nothing
+    else in that op, dies there, the output takes the input's bytes.
+
+    Placement is greedy best fit (each buffer in the smallest gap left by the
+    placed buffers it overlaps in time), tried in several orders (size,
+    lifetime, size x lifetime, start); the smallest arena is kept.
+
+    Records on the module: `lathe.arena_bytes`, `lathe.naive_bytes` (the sum
+    of the 64-byte rounded sizes), `lathe.peak_bytes` (the largest sum of
+    rounded sizes live at one op, in-place pairs counted once: no placement
+    is smaller) and `lathe.buffers`, one dictionary per buffer in allocation
+    order: `offset`, `size` (bytes, not rounded), `first` and `last` (the live
+    range in top-level op indices), `node` (the ONNX node of the op that
+    touches it first) and `in_place`.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
 }
