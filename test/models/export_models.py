@@ -7,6 +7,9 @@ For each model NAME it writes
   OUTDIR/NAME.onnx          the model (opset 13)
   OUTDIR/NAME.input.npy     its one input, float32
   OUTDIR/NAME.expected.npz  PyTorch's outputs, keyed by ONNX output name (np.savez)
+  OUTDIR/NAME.torch.json    PyTorch's element counts: "parameters" (learnable) and
+                            "buffers" (BatchNorm running statistics; the batch counter
+                            is left out, it is not exported), for check_inspect.py
 
 Models (fixed seeds, so every run writes the same numbers):
   mlp          Gemm-Relu-Gemm, 784 -> 128 -> 10, input "x" 4x784, output "logits" 4x10
@@ -36,6 +39,7 @@ Models (fixed seeds, so every run writes the same numbers):
 Every graph is checked with onnx.checker and may use only the operators the compiler
 supports (ALLOWED_OPS); the script fails otherwise.
 """
+import json
 import os
 import sys
 
@@ -161,6 +165,13 @@ def export(model, name, x, outdir, input_name, output_name, dynamic_axes=None, *
 
     np.save(os.path.join(outdir, name + ".input.npy"), x)
     np.savez(os.path.join(outdir, name + ".expected.npz"), **{output_name: y})
+    counts = {
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "buffers": sum(b.numel() for n, b in model.named_buffers()
+                       if not n.endswith("num_batches_tracked")),
+    }
+    with open(os.path.join(outdir, name + ".torch.json"), "w") as f:
+        json.dump(counts, f)
     print(f"{name}: {input_name} {x.shape} -> {output_name} {y.shape}; ops: {' '.join(ops)}")
     return ops
 
