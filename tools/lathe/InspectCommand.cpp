@@ -224,27 +224,28 @@ static void printText(const Report &r, bool memory, llvm::raw_ostream &os) {
      << "; before the passes: " << grouped(r.before.flops) << ")\n";
 
   os << "\nFLOPs per op (after the passes):\n";
-  size_t nodeWidth = 4, kindWidth = 2, typeWidth = 6;
+  // The node goes last: ONNX node names can be long.
+  size_t kindWidth = 2, typeWidth = 6;
+  bool anyEstimated = false;
   for (const OpRow &row : r.rows) {
-    nodeWidth = std::max(nodeWidth, row.node.size());
     kindWidth = std::max(kindWidth, row.kind.size());
     typeWidth = std::max(typeWidth, row.type.size());
+    anyEstimated |= row.estimated;
   }
-  nodeWidth = std::min<size_t>(nodeWidth, 40);
-  os << strf("  %-*s  %-*s  %-*s  %15s  %6s  %s\n", (int)nodeWidth, "node",
-             (int)kindWidth, "op", (int)typeWidth, "result", "FLOPs", "share",
-             "group");
+  os << strf("  %-*s  %-*s  %16s  %6s  %5s  %s\n", (int)kindWidth, "op",
+             (int)typeWidth, "result", "FLOPs", "share", "group", "node");
   for (const OpRow &row : r.rows) {
     double share = r.after.flops ? 100.0 * row.flops / r.after.flops : 0;
-    os << strf("  %-*s  %-*s  %-*s  %15s  %5.1f%%  %s%s\n", (int)nodeWidth,
-               (row.node.empty() ? "-" : row.node).c_str(), (int)kindWidth,
+    std::string group = row.group ? std::to_string(*row.group) : "-";
+    os << strf("  %-*s  %-*s  %15s%s  %5.1f%%  %5s  %s\n", (int)kindWidth,
                row.kind.c_str(), (int)typeWidth, row.type.c_str(),
-               grouped(row.flops).c_str(), share,
-               row.group ? std::to_string(*row.group).c_str() : "",
-               row.estimated ? " (estimated)" : "");
+               grouped(row.flops).c_str(), row.estimated ? "*" : " ", share,
+               group.c_str(), (row.node.empty() ? "-" : row.node).c_str());
   }
-  os << strf("  %-*s  %15s\n", (int)(nodeWidth + kindWidth + typeWidth + 4),
-             "total", grouped(r.after.flops).c_str());
+  os << strf("  %-*s  %15s\n", (int)(kindWidth + typeWidth + 2), "total",
+             grouped(r.after.flops).c_str());
+  if (anyEstimated)
+    os << "  * no rule in passes/CostModel.h: 1 per output element\n";
 
   os << "\nfusion groups: " << r.groups.size() << "; kernels: " << r.kernels
      << " (groups + ops outside groups)\n";
