@@ -56,7 +56,7 @@ SmallVector<OpFoldResult> epilogueTiles(OpBuilder &b, linalg::LinalgOp op,
   for (int64_t d = static_cast<int64_t>(ranges.size()) - 1; d >= 0; --d) {
     int64_t size = ranges[d];
     if (split) {
-      tiles[d] = b.getIndexAttr(1);
+      tiles[d] = b.getIndexAttr(size == 1 ? 0 : 1);
     } else if (ShapedType::isDynamic(size)) {
       return SmallVector<OpFoldResult>(ranges.size(), b.getIndexAttr(0));
     } else if (inner * size > budget) {
@@ -97,6 +97,11 @@ struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
       if (failed(tileEpilogues(func)))
         signalPassFailure();
     });
+    // The untiled ops are dead now; erased here so that no later pass sees
+    // (or bufferizes) the whole-tensor versions.
+    if (failed(applyPatternsAndFoldGreedily(getOperation(),
+                                            RewritePatternSet(ctx))))
+      return signalPassFailure();
   }
 
   LogicalResult tileEpilogues(func::FuncOp func) {
@@ -136,6 +141,7 @@ struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
       for (OpResult r : consumer->getResults())
         if (Value replacement = result->replacements.lookup(r))
           rewriter.replaceAllUsesWith(r, replacement);
+
     }
     return success();
   }

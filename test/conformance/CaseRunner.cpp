@@ -291,6 +291,8 @@ void bfloat16FromUint16(lathe::Tensor &t, lathe::DType declared) {
     t.dtype = lathe::DType::BF16;
 }
 
+int caseOptLevel = 1;
+
 CaseResult runCase(const fs::path &caseDir, const ModelInfo &info) {
   const std::string modelPath = (caseDir / "model.onnx").string();
   if (!info.nonTensor.empty())
@@ -323,6 +325,7 @@ CaseResult runCase(const fs::path &caseDir, const ModelInfo &info) {
         namedInputs[info.inputs[i].name] = inputs[i];
 
     lathe::SessionOptions options;
+    options.optLevel = caseOptLevel;
     std::vector<lathe::Tensor> runInputs;
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (i < info.inputs.size() && info.inputs[i].isShape) {
@@ -381,6 +384,8 @@ CaseResult runCase(const fs::path &caseDir, const ModelInfo &info) {
 }
 
 } // namespace
+
+void setCaseOptLevel(int level) { caseOptLevel = level; }
 
 CaseResult runCaseGuarded(const fs::path &caseDir, const ModelInfo &info) {
   try {

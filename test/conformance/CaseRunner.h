@@ -64,6 +64,10 @@ CaseResult runCaseGuarded(const fs::path &caseDir, const ModelInfo &info);
 /// Runs the case in a child process: a crash, an abort or a hang becomes a
 /// failure of this case. The child's stdout and stderr are captured into
 /// CaseResult::log.
+/// Graph optimisation level of every case's Session (--O0 sets 0), so that
+/// the same cases check the compiler with its passes on and off.
+void setCaseOptLevel(int level);
+
 CaseResult runCaseForked(const fs::path &caseDir, const ModelInfo &info,
                          int timeoutSeconds);
 

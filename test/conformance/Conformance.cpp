@@ -250,7 +250,7 @@ void usage(std::ostream &os, const char *prog) {
   os << "usage: " << prog
      << " [DIR...] [--filter REGEX] [--json FILE] [--expect FILE]\n"
         "       [--write-expectations FILE] [--verbose] [--timeout SECONDS] "
-        "[--no-fork]\n"
+        "[--no-fork] [--O0]\n"
         "\n"
         "Runs ONNX's backend test cases through lathe and compares the "
         "outputs with ONNX's.\n"
@@ -265,7 +265,8 @@ void usage(std::ostream &os, const char *prog) {
         "  --verbose            list every case, with the compiler's output "
         "on failures\n"
         "  --timeout SECONDS    per-case time limit (default 300, 0 = none)\n"
-        "  --no-fork            run cases in this process (for debugging)\n";
+        "  --no-fork            run cases in this process (for debugging)\n"
+        "  --O0                 compile without graph optimisation\n";
 }
 
 int parseArgs(int argc, char **argv, int first, const char *prog,
@@ -312,6 +313,8 @@ int parseArgs(int argc, char **argv, int first, const char *prog,
       opts.verbose = true;
     } else if (arg == "--no-fork") {
       opts.fork = false;
+    } else if (arg == "--O0" || arg == "-O0") {
+      setCaseOptLevel(0);
     } else if (arg == "--help" || arg == "-h") {
       usage(std::cout, prog);
       return 0;

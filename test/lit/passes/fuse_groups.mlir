@@ -1,0 +1,46 @@
+// RUN: lathe-opt --lathe-fuse --lathe-lower-to-linalg --lathe-fuse-groups %s | FileCheck %s
+// RUN: lathe-opt --lathe-lower-to-linalg --lathe-fuse-groups %s | FileCheck %s --check-prefix=NOGROUPS
+
+// The epilogue's tile loop (8 channels x 32 x 32 = 8192 elements, tiles of
+// at most 4096: 4 channels at a time) computes the bias broadcast, the
+// convolution and the Relu of each tile; nothing is left outside.
+// CHECK-LABEL: func.func @epilogue
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]
+// CHECK: linalg.generic {{.*}}"reduction", "reduction", "reduction"
+// CHECK: arith.maximumf
+// CHECK: tensor.insert_slice {{.*}} into {{.*}}[0, 0, %{{.*}}, 0, 0] [1, 1, 4, 32, 32]
+// CHECK: return
+// Without groups, nothing is fused or tiled.
+// NOGROUPS-LABEL: func.func @epilogue
+// NOGROUPS-NOT: scf.for
+// NOGROUPS-COUNT-3: linalg.generic
+// NOGROUPS-NOT: scf.for
+func.func @epilogue(%x: tensor<1x2x32x32xf32>, %w: tensor<8x2x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x32x32xf32> {
+  %0 = lathe.conv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, group = 1} : (tensor<1x2x32x32xf32>, tensor<8x2x3x3xf32>, tensor<8xf32>) -> tensor<1x8x32x32xf32>
+  %1 = lathe.relu %0 : (tensor<1x8x32x32xf32>) -> tensor<1x8x32x32xf32>
+  return %1 : tensor<1x8x32x32xf32>
+}
+
+// An elementwise group becomes one loop nest; the value the group returns
+// and another op reads stays computed once, outside.
+// CHECK-LABEL: func.func @chains
+// CHECK: linalg.generic
+// CHECK: math.exp
+// CHECK-NEXT: arith.negf
+// CHECK-NEXT: math.sqrt
+// CHECK: linalg.generic
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: math.absf
+// CHECK-NOT: linalg.generic
+// NOGROUPS-LABEL: func.func @chains
+// NOGROUPS-COUNT-4: linalg.generic
+func.func @chains(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %0 = lathe.exp %x : (tensor<8xf32>) -> tensor<8xf32>
+  %1 = lathe.neg %0 : (tensor<8xf32>) -> tensor<8xf32>
+  %2 = lathe.sqrt %1 : (tensor<8xf32>) -> tensor<8xf32>
+  %3 = lathe.abs %2 : (tensor<8xf32>) -> tensor<8xf32>
+  return %2, %3 : tensor<8xf32>, tensor<8xf32>
+}
