@@ -141,7 +141,6 @@ struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
       for (OpResult r : consumer->getResults())
         if (Value replacement = result->replacements.lookup(r))
           rewriter.replaceAllUsesWith(r, replacement);
-
     }
     return success();
   }

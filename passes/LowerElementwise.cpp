@@ -339,8 +339,57 @@ AffineMap reducedMap(MLIRContext *ctx, int64_t rank, int64_t axis) {
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
-/// Softmax: e = exp(x - max), y = e / sum(e).
-/// LogSoftmax: y = x - max - log(sum(exp(x - max))).
+/// One pass over the reduction: the running maximum m and the sum s of
+/// exp(x - m) along `axis`, s rescaled by exp(m_old - m_new) when the
+/// maximum grows (the "online softmax" recurrence). The selects keep
+/// -inf inputs from producing exp(-inf - -inf) = NaN.
+std::pair<Value, Value> onlineMaxSum(OpBuilder &b, Location loc, Value x,
+                                     int64_t axis) {
+  auto type = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = type.getRank();
+  Type et = type.getElementType();
+  SmallVector<int64_t> outShape;
+  SmallVector<AffineExpr> outExprs, inExprs(rank);
+  // Loop order: the kept dims, then the reduced one (innermost).
+  unsigned d = 0;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i == axis)
+      continue;
+    outShape.push_back(type.getDimSize(i));
+    outExprs.push_back(getAffineDimExpr(d, ctx));
+    inExprs[i] = getAffineDimExpr(d++, ctx);
+  }
+  inExprs[axis] = getAffineDimExpr(rank - 1, ctx);
+  auto outType = RankedTensorType::get(outShape, et);
+  AffineMap out = AffineMap::get(rank, 0, outExprs, ctx);
+  Value maxInit = filledTensor(
+      b, loc, outType, floatAttr(et, -std::numeric_limits<double>::infinity()));
+  Value sumInit = filledTensor(b, loc, outType, floatAttr(et, 0.0));
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{outType, outType}, ValueRange{x},
+      ValueRange{maxInit, sumInit},
+      ArrayRef<AffineMap>{AffineMap::get(rank, 0, inExprs, ctx), out, out},
+      iterators(rank - 1, 1), [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value v = a[0], m = a[1], sum = a[2];
+        Value one = nb.create<arith::ConstantOp>(l, floatAttr(et, 1.0));
+        Value next = nb.create<arith::MaximumFOp>(l, m, v);
+        auto expDiff = [&](Value from) -> Value {
+          Value same = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                                from, next);
+          Value e = nb.create<math::ExpOp>(
+              l, nb.create<arith::SubFOp>(l, from, next));
+          return nb.create<arith::SelectOp>(l, same, one, e);
+        };
+        Value scaled = nb.create<arith::MulFOp>(l, sum, expDiff(m));
+        Value total = nb.create<arith::AddFOp>(l, scaled, expDiff(v));
+        nb.create<linalg::YieldOp>(l, ValueRange{next, total});
+      });
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
+/// Softmax: y = exp(x - m) / s; LogSoftmax: y = x - m - log(s), with m and
+/// s from one pass over the reduction (onlineMaxSum).
 template <typename OpT> struct SoftmaxLowering : OpConversionPattern<OpT> {
   using OpConversionPattern<OpT>::OpConversionPattern;
   LogicalResult
@@ -361,39 +410,21 @@ template <typename OpT> struct SoftmaxLowering : OpConversionPattern<OpT> {
     int64_t axis = static_cast<int64_t>(op.getAxis());
     if (axis < 0)
       axis += rank;
-    Type et = type.getElementType();
-    Value max =
-        reduceAlong(rewriter, loc, x, axis,
-                    floatAttr(et, -std::numeric_limits<double>::infinity()),
-                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                      return b.create<arith::MaximumFOp>(l, a[0], a[1]);
-                    });
+    auto [max, sum] = onlineMaxSum(rewriter, loc, x, axis);
     AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
     AffineMap reduced = reducedMap(ctx, rank, axis);
-    auto shifted = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{x, max},
-        ValueRange{emptyTensor(rewriter, loc, type)},
-        ArrayRef<AffineMap>{identity, reduced, identity}, iterators(rank),
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          Value s = b.create<arith::SubFOp>(l, a[0], a[1]);
-          b.create<linalg::YieldOp>(
-              l, isLog ? s : b.create<math::ExpOp>(l, s).getResult());
-        });
-    Value sum = reduceAlong(
-        rewriter, loc, shifted.getResult(0), axis, floatAttr(et, 0.0),
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value e = isLog ? b.create<math::ExpOp>(l, a[0]).getResult() : a[0];
-          return b.create<arith::AddFOp>(l, e, a[1]);
-        });
     auto out = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{shifted.getResult(0), sum},
+        loc, type, ValueRange{x, max, sum},
         ValueRange{emptyTensor(rewriter, loc, type)},
-        ArrayRef<AffineMap>{identity, reduced, identity}, iterators(rank),
-        [&](OpBuilder &b, Location l, ValueRange a) {
+        ArrayRef<AffineMap>{identity, reduced, reduced, identity},
+        iterators(rank), [&](OpBuilder &b, Location l, ValueRange a) {
+          Value shifted = b.create<arith::SubFOp>(l, a[0], a[1]);
           Value y = isLog ? b.create<arith::SubFOp>(
-                                 l, a[0], b.create<math::LogOp>(l, a[1]))
+                                 l, shifted, b.create<math::LogOp>(l, a[2]))
                                 .getResult()
-                          : b.create<arith::DivFOp>(l, a[0], a[1]).getResult();
+                          : b.create<arith::DivFOp>(
+                                 l, b.create<math::ExpOp>(l, shifted), a[2])
+                                .getResult();
           b.create<linalg::YieldOp>(l, y);
         });
     rewriter.replaceOp(op, out.getResult(0));

@@ -25,8 +25,8 @@
 #include <memory>
 
 #include <poll.h>
-#include <sys/prctl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -204,13 +204,13 @@ bool readModelInfo(const fs::path &modelPath, ModelInfo &info,
     bool isShape = shapeDeciding.count(vi.name()) != 0;
     info.inputs.push_back({vi.name(), isStaticInput(vi), isShape});
     if (const char *kind = typeKind(vi.type()); kind && info.nonTensor.empty())
-      info.nonTensor = "graph input '" + vi.name() + "' is " + kind +
-                       ", not a tensor";
+      info.nonTensor =
+          "graph input '" + vi.name() + "' is " + kind + ", not a tensor";
   }
   for (const onnx::ValueInfoProto &vi : graph.output())
     if (const char *kind = typeKind(vi.type()); kind && info.nonTensor.empty())
-      info.nonTensor = "graph output '" + vi.name() + "' is " + kind +
-                       ", not a tensor";
+      info.nonTensor =
+          "graph output '" + vi.name() + "' is " + kind + ", not a tensor";
   info.randomOutputs = findRandomOutputs(graph);
   return true;
 }
@@ -537,8 +537,7 @@ CaseResult runCaseForked(const fs::path &caseDir, const ModelInfo &info,
     const char *sigName = ::strsignal(sig);
     r = fail("crashed with signal " + std::to_string(sig) + " (" +
              (sigName ? sigName : "?") + ")" + tailNote);
-  } else if (!result.empty() && WIFEXITED(status) &&
-             WEXITSTATUS(status) == 0) {
+  } else if (!result.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     r.passed = result[0] == 'P';
     r.reason = result.substr(1);
   } else {

@@ -29,7 +29,8 @@ struct GraphInput {
 };
 
 struct ModelInfo {
-  std::set<std::string> ops; // "Relu", or "domain.Op" outside the default domain
+  std::set<std::string>
+      ops; // "Relu", or "domain.Op" outside the default domain
   std::vector<GraphInput> inputs; // graph inputs that are not initializers
   /// "input 'x' is a sequence" for graph inputs/outputs that are not tensors
   /// (their .pb files are SequenceProto/OptionalProto, not TensorProto).

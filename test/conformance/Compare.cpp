@@ -119,8 +119,8 @@ bool compareTensors(const lathe::Tensor &actual, const lathe::Tensor &expected,
           lathe::shapeToString(expected.shape);
     return false;
   }
-  size_t bytes = static_cast<size_t>(expected.numel()) *
-                 lathe::dtypeSize(expected.dtype);
+  size_t bytes =
+      static_cast<size_t>(expected.numel()) * lathe::dtypeSize(expected.dtype);
   if (actual.data.size() != bytes || expected.data.size() != bytes) {
     why = "holds " + std::to_string(actual.data.size()) + " bytes, expected " +
           std::to_string(bytes);

@@ -3,5 +3,6 @@
 #include "Conformance.h"
 
 int main(int argc, char **argv) {
-  return lathe::conformance::conformanceMain(argc, argv, 1, "lathe-conformance");
+  return lathe::conformance::conformanceMain(argc, argv, 1,
+                                             "lathe-conformance");
 }
