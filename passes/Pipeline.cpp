@@ -40,6 +40,8 @@ static LogicalResult linalgCopy(OpBuilder &b, Location loc, Value from,
 void buildPipeline(PassManager &pm, PipelineStage stage,
                    const PipelineOptions &options) {
   if (options.optLevel > 0) {
+    pm.addPass(createSimplify());
+    pm.addPass(createFoldBatchNorm());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
