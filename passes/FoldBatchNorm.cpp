@@ -289,7 +289,8 @@ struct FoldBatchNormPass : impl::FoldBatchNormBase<FoldBatchNormPass> {
       if (!a)
         continue;
       Operation *producer = bn.getInput().getDefiningOp();
-      SmallVector<Value> inputs(bn->getOperands());
+      // Not the input: it dies with the producer when that is folded.
+      SmallVector<Value> inputs(llvm::drop_begin(bn->getOperands()));
       if (Value folded = foldIntoProducer(rewriter, bn, *a)) {
         inputs.append(producer->operand_begin(), producer->operand_end());
         rewriter.replaceOp(bn, folded);
