@@ -49,6 +49,34 @@ def FoldBatchNorm : Pass<"lathe-fold-batchnorm", "mlir::ModuleOp"> {
   let dependentDialects = ["lathe::LatheDialect"];
 }
 
+def FoldConstants : Pass<"lathe-fold-constants", "mlir::ModuleOp"> {
+  let summary = "Evaluate every op whose operands are all constants";
+  let description = [{
+    Collects the ops of each function whose operands are `lathe.constant`s
+    or results of other such ops, compiles them as a function of their own
+    through the normal pipeline and code generator, runs it, and replaces
+    the values the rest of the graph reads with `lathe.constant`s marked
+    `lathe.folded`. Using the code generator (as TVM's FoldConstant and
+    Glow's constant folding do) covers every op, shape subgraphs included,
+    and gives exactly the values the compiled code would compute.
+
+    Ops whose results are larger than their operands together and larger
+    than `grow-limit` bytes (Expand, Tile, broadcasts) are left to run
+    time: folding them would bloat the parameters.
+
+    ```mlir
+    %0 = lathe.constant dense<[1.0, 2.0]> : tensor<2xf32>
+    %1 = lathe.exp %0 : (tensor<2xf32>) -> tensor<2xf32>
+    // becomes
+    %1 = lathe.constant {lathe.folded} dense<[2.71828175, 7.38905621]> : tensor<2xf32>
+    ```
+  }];
+  let options = [
+    Option<"growLimit", "grow-limit", "int64_t", "1 << 20",
+           "Largest result in bytes that may be larger than its operands">
+  ];
+}
+
 def LowerLatheToLinalg : Pass<"lathe-lower-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower lathe ops to linalg, tensor, arith and math on tensors";
   let description = [{

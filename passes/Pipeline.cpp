@@ -40,6 +40,7 @@ static LogicalResult linalgCopy(OpBuilder &b, Location loc, Value from,
 void buildPipeline(PassManager &pm, PipelineStage stage,
                    const PipelineOptions &options) {
   if (options.optLevel > 0) {
+    pm.addPass(createFoldConstants());
     pm.addPass(createSimplify());
     pm.addPass(createFoldBatchNorm());
     pm.addPass(createCanonicalizerPass());

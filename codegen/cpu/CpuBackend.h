@@ -18,6 +18,10 @@ namespace lathe {
 /// Registers every dialect, interface and translation the compiler uses.
 void registerCompilerDialects(mlir::DialectRegistry &registry);
 
+/// Makes the CPU JIT the evaluator of lathe-fold-constants (called by
+/// registerCompilerDialects, so every compiler context folds).
+void registerCpuConstantEvaluator();
+
 /// Name and features of the CPU code is generated for ("native" = host).
 struct CpuTarget {
   std::string triple, cpu, features;

@@ -56,6 +56,7 @@ void registerCompilerDialects(mlir::DialectRegistry &registry) {
   ub::registerConvertUBToLLVMInterface(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerCpuConstantEvaluator();
 }
 
 } // namespace lathe

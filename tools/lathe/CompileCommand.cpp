@@ -8,6 +8,7 @@
 #include "mlir/IR/AsmState.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace lathe::cli {
@@ -23,13 +24,38 @@ static const char *kCompileHelp =
     "                         this CPU) or asm; default lathe\n"
     "  -o FILE                write to FILE instead of stdout\n"
     "  --shape NAME=DIMS      bind the dims of input NAME\n"
-    "  -O0                    skip graph optimisation\n"
+    "  -O0, --O0              skip graph optimisation\n"
     "  --print-locations      print each op's location (the ONNX node)\n"
-    "  --print-ir-after-all   print the IR after every pass to stderr\n";
+    "  --print-ir-after-all   print the IR after every pass to stderr\n"
+    "  --print-ir-before-all  print the IR before every pass to stderr\n"
+    "  --print-ir-after=PASS[,PASS...]\n"
+    "                         print the IR after the named passes to stderr\n"
+    "  --print-ir-before=PASS[,PASS...]\n"
+    "                         print the IR before the named passes to stderr\n"
+    "  --dump-ir-dir=DIR      write the IR before the first pass and after\n"
+    "                         each pass to DIR/NN-PASS.mlir\n"
+    "  --list-passes          print the pipeline's passes for --emit and "
+    "exit\n";
+
+/// Appends the comma-separated pass names of `value` to `list`.
+static void addPassNames(const std::string &value,
+                         std::vector<std::string> &list) {
+  size_t pos = 0;
+  while (pos <= value.size()) {
+    size_t comma = value.find(',', pos);
+    std::string name = value.substr(
+        pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (!name.empty())
+      list.push_back(name);
+    if (comma == std::string::npos)
+      break;
+    pos = comma + 1;
+  }
+}
 
 int compileCommand(int argc, char **argv) {
   std::string model, output, emit = "lathe";
-  bool printLocations = false;
+  bool printLocations = false, listPasses = false;
   CompileRequest request;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -45,23 +71,33 @@ int compileCommand(int argc, char **argv) {
     } else if (arg == "--shape" && i + 1 < argc) {
       if (!addShape(argv[++i], request.import.shapes))
         return kBadUsage;
-    } else if (arg == "-O0") {
+    } else if (arg == "-O0" || arg == "--O0") {
       request.pipeline.optLevel = 0;
     } else if (arg == "--print-locations") {
       printLocations = true;
     } else if (arg == "--print-ir-after-all") {
       request.printIRAfterAll = true;
+    } else if (arg == "--print-ir-before-all") {
+      request.printIRBeforeAll = true;
+    } else if (arg.rfind("--print-ir-after=", 0) == 0) {
+      addPassNames(arg.substr(17), request.printIRAfter);
+    } else if (arg.rfind("--print-ir-before=", 0) == 0) {
+      addPassNames(arg.substr(18), request.printIRBefore);
+    } else if (arg.rfind("--dump-ir-dir=", 0) == 0 && arg.size() > 14) {
+      request.dumpIRDir = arg.substr(14);
+    } else if (arg == "--dump-ir-dir" && i + 1 < argc) {
+      request.dumpIRDir = argv[++i];
+    } else if (arg == "--list-passes") {
+      listPasses = true;
     } else if (!arg.empty() && arg[0] == '-') {
-      return fail(kBadUsage, "compile: unknown option or missing value '" +
-                                 arg + "'");
+      return fail(kBadUsage,
+                  "compile: unknown option or missing value '" + arg + "'");
     } else if (model.empty()) {
       model = arg;
     } else {
       return fail(kBadUsage, "compile: more than one model given");
     }
   }
-  if (model.empty())
-    return fail(kBadUsage, "compile: no model given");
   if (emit == "lathe")
     request.stage = PipelineStage::Lathe;
   else if (emit == "linalg")
@@ -70,10 +106,26 @@ int compileCommand(int argc, char **argv) {
     request.stage = PipelineStage::LLVMDialect;
   else
     return fail(kBadUsage, "--emit must be one of lathe, linalg, llvm-dialect, "
-                           "llvm-ir, asm; got '" + emit + "'");
+                           "llvm-ir, asm; got '" +
+                               emit + "'");
+  auto ctx = createCompilerContext();
+  std::vector<std::string> passes =
+      pipelinePassNames(*ctx, request.stage, request.pipeline);
+  if (listPasses) {
+    for (const std::string &name : passes)
+      std::printf("%s\n", name.c_str());
+    return kOk;
+  }
+  for (const auto *list : {&request.printIRAfter, &request.printIRBefore})
+    for (const std::string &name : *list)
+      if (std::find(passes.begin(), passes.end(), name) == passes.end())
+        return fail(kBadUsage, "compile: no pass '" + name +
+                                   "' in the pipeline for --emit=" + emit +
+                                   " (see --list-passes)");
+  if (model.empty())
+    return fail(kBadUsage, "compile: no model given");
   request.modelPath = model;
 
-  auto ctx = createCompilerContext();
   mlir::OwningOpRef<mlir::ModuleOp> module;
   ImportResult imported;
   std::string error;

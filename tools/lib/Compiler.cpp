@@ -5,10 +5,16 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstdio>
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -27,13 +33,168 @@ static double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+std::vector<std::string> pipelinePassNames(MLIRContext &ctx,
+                                           PipelineStage stage,
+                                           const PipelineOptions &options) {
+  PassManager pm(&ctx);
+  buildPipeline(pm, stage, options);
+  // The textual form is the one complete listing of a nested pipeline:
+  // "any(canonicalize{...},func.func(pass-a,pass-b),...)": a name before
+  // '(' is the op a nested pipeline runs on, not a pass.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  pm.printAsTextualPipeline(os);
+  std::vector<std::string> names;
+  std::string token;
+  int braces = 0;
+  auto flush = [&] {
+    if (!token.empty())
+      names.push_back(token);
+    token.clear();
+  };
+  for (char c : text) {
+    if (c == '{') {
+      flush();
+      ++braces;
+    } else if (c == '}') {
+      --braces;
+    } else if (braces > 0) {
+      continue;
+    } else if (c == '(') {
+      token.clear();
+    } else if (c == ')' || c == ',' || c == ' ') {
+      flush();
+    } else {
+      token += c;
+    }
+  }
+  flush();
+  return names;
+}
+
+namespace {
+
+/// Writes the module before the first pass and after every pass into one
+/// numbered file each, so a person can diff consecutive steps.
+class DumpIRInstrumentation : public PassInstrumentation {
+public:
+  DumpIRInstrumentation(std::string dir, std::string *error)
+      : dir(std::move(dir)), error(error) {}
+
+  void runBeforePass(Pass *pass, Operation *op) override {
+    if (!started) {
+      started = true;
+      dump("input", op);
+    }
+  }
+  void runAfterPass(Pass *pass, Operation *op) override {
+    if (!pass->getArgument().empty())
+      dump(pass->getArgument().str(), op);
+  }
+  void runAfterPassFailed(Pass *pass, Operation *op) override {
+    if (!pass->getArgument().empty())
+      dump(pass->getArgument().str() + "-failed", op);
+  }
+
+private:
+  void dump(const std::string &name, Operation *op) {
+    while (op->getParentOp())
+      op = op->getParentOp();
+    char number[16];
+    std::snprintf(number, sizeof(number), "%02u", counter++);
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, std::string(number) + "-" + name + ".mlir");
+    std::string tmp =
+        std::string(path.str()) + ".tmp." + std::to_string(getpid());
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream out(tmp, ec);
+      if (ec) {
+        if (error->empty())
+          *error = "cannot write " + tmp + ": " + ec.message();
+        return;
+      }
+      OpPrintingFlags flags;
+      flags.elideLargeElementsAttrs(16);
+      op->print(out, flags);
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0 && error->empty())
+      *error = "cannot write " + std::string(path.str());
+  }
+
+  std::string dir;
+  std::string *error;
+  unsigned counter = 0;
+  bool started = false;
+};
+
+} // namespace
+
+/// Sets up --print-ir-* and --dump-ir-dir; false (with `error`) on a pass
+/// name the pipeline does not have or a directory that cannot be made.
+static bool instrument(PassManager &pm, const CompileRequest &request,
+                       std::string *dumpError, std::string &error) {
+  MLIRContext &ctx = *pm.getContext();
+  if (!request.printIRAfter.empty() || !request.printIRBefore.empty()) {
+    std::vector<std::string> names =
+        pipelinePassNames(ctx, request.stage, request.pipeline);
+    llvm::StringSet<> known;
+    for (const std::string &name : names)
+      known.insert(name);
+    for (const auto *list : {&request.printIRAfter, &request.printIRBefore})
+      for (const std::string &name : *list)
+        if (!known.contains(name)) {
+          std::string all;
+          for (const auto &entry : known)
+            all += (all.empty() ? "" : ", ") + entry.getKey().str();
+          error =
+              "no pass '" + name + "' in the pipeline (passes: " + all + ")";
+          return false;
+        }
+  }
+  bool printing = request.printIRAfterAll || request.printIRBeforeAll ||
+                  !request.printIRAfter.empty() ||
+                  !request.printIRBefore.empty();
+  if (printing || !request.dumpIRDir.empty())
+    ctx.disableMultithreading();
+  if (printing) {
+    auto matches = [](const std::vector<std::string> &list, Pass *pass) {
+      return std::find(list.begin(), list.end(), pass->getArgument().str()) !=
+             list.end();
+    };
+    bool beforeAll = request.printIRBeforeAll,
+         afterAll = request.printIRAfterAll;
+    std::vector<std::string> before = request.printIRBefore,
+                             after = request.printIRAfter;
+    pm.enableIRPrinting(
+        [=](Pass *pass, Operation *) {
+          return beforeAll || matches(before, pass);
+        },
+        [=](Pass *pass, Operation *) {
+          return afterAll || matches(after, pass);
+        },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+        /*printAfterOnlyOnFailure=*/false, llvm::errs());
+  }
+  if (!request.dumpIRDir.empty()) {
+    if (std::error_code ec =
+            llvm::sys::fs::create_directories(request.dumpIRDir)) {
+      error = "cannot create " + request.dumpIRDir + ": " + ec.message();
+      return false;
+    }
+    pm.addInstrumentation(
+        std::make_unique<DumpIRInstrumentation>(request.dumpIRDir, dumpError));
+  }
+  return true;
+}
+
 bool compileModel(MLIRContext &ctx, const CompileRequest &request,
                   OwningOpRef<ModuleOp> &module, ImportResult &imported,
                   std::string &error, double *importSeconds,
                   double *passSeconds) {
   auto start = std::chrono::steady_clock::now();
-  ModuleOp m = importOnnxFile(ctx, request.modelPath, request.import, imported,
-                              error);
+  ModuleOp m =
+      importOnnxFile(ctx, request.modelPath, request.import, imported, error);
   if (!m)
     return false;
   module = m;
@@ -53,19 +214,18 @@ bool compileModel(MLIRContext &ctx, const CompileRequest &request,
     return success();
   });
   PassManager pm(&ctx);
-  if (request.printIRAfterAll) {
-    ctx.disableMultithreading();
-    pm.enableIRPrinting(
-        [](Pass *, Operation *) { return false; },
-        [](Pass *, Operation *) { return true; },
-        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
-        /*printAfterOnlyOnFailure=*/false, llvm::errs());
-  }
+  std::string dumpError;
+  if (!instrument(pm, request, &dumpError, error))
+    return false;
   buildPipeline(pm, request.stage, request.pipeline);
   if (failed(pm.run(*module))) {
-    error = diagnostic.empty()
-                ? request.modelPath + ": compilation failed in the pass pipeline"
-                : diagnostic;
+    error = diagnostic.empty() ? request.modelPath +
+                                     ": compilation failed in the pass pipeline"
+                               : diagnostic;
+    return false;
+  }
+  if (!dumpError.empty()) {
+    error = dumpError;
     return false;
   }
   if (passSeconds)

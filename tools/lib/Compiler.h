@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lathe {
 
@@ -20,8 +21,22 @@ struct CompileRequest {
   ImportOptions import;
   PipelineStage stage = PipelineStage::LLVMDialect;
   PipelineOptions pipeline;
+  /// IR printing to stderr, as mlir-opt's --print-ir-* flags: pass
+  /// argument names (`lathe-fold-batchnorm`, `cse`, ...).
   bool printIRAfterAll = false;
+  bool printIRBeforeAll = false;
+  std::vector<std::string> printIRAfter;
+  std::vector<std::string> printIRBefore;
+  /// When set, the IR before the first pass and after every pass is written
+  /// to DIR/NN-PASS.mlir (NN counts from 00 = the imported module).
+  std::string dumpIRDir;
 };
+
+/// The argument names of the passes `buildPipeline` adds for `stage`, in
+/// order (nested passes included, duplicates kept).
+std::vector<std::string> pipelinePassNames(mlir::MLIRContext &ctx,
+                                           PipelineStage stage,
+                                           const PipelineOptions &options);
 
 /// An MLIR context with every dialect the compiler uses registered.
 std::unique_ptr<mlir::MLIRContext> createCompilerContext();
