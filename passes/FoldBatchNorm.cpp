@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SetVector.h"
 
 #include <cmath>
 
@@ -47,7 +48,8 @@ std::optional<Doubles> constantValues(Value v) {
 /// once (to nearest even), marked as produced by folding.
 Value foldedConstant(RewriterBase &rewriter, Location loc, const Shape &shape,
                      Type elementType, ArrayRef<double> values) {
-  const llvm::fltSemantics &sem = cast<FloatType>(elementType).getFloatSemantics();
+  const llvm::fltSemantics &sem =
+      cast<FloatType>(elementType).getFloatSemantics();
   SmallVector<APFloat> elements;
   elements.reserve(values.size());
   for (double d : values) {
@@ -303,11 +305,15 @@ struct FoldBatchNormPass : impl::FoldBatchNormBase<FoldBatchNormPass> {
   }
 
   /// The parameters and old weights, unless something else still uses them.
+  /// One constant may appear several times (beta and mean both zeros).
   static void eraseDeadConstants(RewriterBase &rewriter,
                                  ArrayRef<Value> values) {
+    llvm::SmallSetVector<Operation *, 8> dead;
     for (Value v : values)
       if (auto c = v.getDefiningOp<ConstantOp>(); c && c->use_empty())
-        rewriter.eraseOp(c);
+        dead.insert(c);
+    for (Operation *op : dead)
+      rewriter.eraseOp(op);
   }
 };
 

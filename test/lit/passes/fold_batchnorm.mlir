@@ -220,3 +220,27 @@ func.func @left_alone(%x: tensor<1x2x3xf32>, %gamma: tensor<2xf32>) -> (tensor<1
   %y, %rm, %rv, %bm, %bv = lathe.batch_norm_training %x, %beta, %beta, %mean, %var {epsilon = 1.0e-5 : f32, momentum = 0.9 : f32} : (tensor<1x2x3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<1x2x3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
   return %0, %y : tensor<1x2x3xf32>, tensor<1x2x3xf32>
 }
+
+// -----
+
+// Parameters shared between batch norms (exporters deduplicate equal
+// initializers: beta and mean are one zero tensor here), and a batch norm of
+// a batch norm: the first folds into the conv, the second into the result.
+// scale = 1 / sqrt(3 + 1) = 0.5 twice: W' = 2 * 0.25, b' = 0.
+// CHECK-LABEL: func.func @shared_params_chain
+// CHECK-DAG: %[[W:.*]] = lathe.constant {lathe.folded} dense<5.000000e-01> : tensor<2x1x1x1xf32>
+// CHECK-DAG: %[[B:.*]] = lathe.constant {lathe.folded} dense<0.000000e+00> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = lathe.conv %arg0, %[[W]], %[[B]]
+// CHECK-NOT: lathe.batch_norm
+// CHECK-NOT: lathe.constant
+// CHECK: return %[[Y]]
+func.func @shared_params_chain(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %w = lathe.constant dense<2.0> : tensor<2x1x1x1xf32>
+  %one = lathe.constant dense<1.0> : tensor<2xf32>
+  %zero = lathe.constant dense<0.0> : tensor<2xf32>
+  %var = lathe.constant dense<3.0> : tensor<2xf32>
+  %0 = lathe.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x3x3xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x3x3xf32>
+  %1 = lathe.batch_norm %0, %one, %zero, %zero, %var {epsilon = 1.0 : f32} : (tensor<1x2x3x3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
+  %2 = lathe.batch_norm %1, %one, %zero, %zero, %var {epsilon = 1.0 : f32} : (tensor<1x2x3x3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
+  return %2 : tensor<1x2x3x3xf32>
+}
