@@ -13,7 +13,7 @@
 
 class Lathe_BinaryOp<string mnemonic, string onnxName, string rule = "",
                      dag attrs = (ins)>
-    : Lathe_InferOp<mnemonic, [SameOperandsElementType]> {
+    : Lathe_InferOp<mnemonic, [SameOperandsElementType, Lathe_Elementwise]> {
   let summary = "elementwise " # onnxName # " with numpy broadcasting";
   let description = !strconcat([{
     Computes the operation elementwise over the operands broadcast against
@@ -47,7 +47,7 @@ def Lathe_ModOp : Lathe_BinaryOp<"mod", "Mod", [{
     divisor (Python's %, floored division). A zero divisor gives 0.
   }], (ins BoolAttr:$fmod)>;
 
-def Lathe_PowOp : Lathe_InferOp<"pow"> {
+def Lathe_PowOp : Lathe_InferOp<"pow", [Lathe_Elementwise]> {
   let summary = "elementwise power with numpy broadcasting";
   let description = [{
     `base ^ exponent`; the two element types may differ (ONNX Pow-12+). The
@@ -61,7 +61,7 @@ def Lathe_PowOp : Lathe_InferOp<"pow"> {
   let hasFolder = 1;
 }
 
-def Lathe_BitShiftOp : Lathe_InferOp<"bit_shift", [SameOperandsElementType]> {
+def Lathe_BitShiftOp : Lathe_InferOp<"bit_shift", [SameOperandsElementType, Lathe_Elementwise]> {
   let summary = "elementwise bit shift of unsigned integers";
   let description = [{
     `direction` is "LEFT" or "RIGHT" (logical shift). Shifting by the bit
@@ -77,7 +77,7 @@ def Lathe_BitShiftOp : Lathe_InferOp<"bit_shift", [SameOperandsElementType]> {
 //===----------------------------------------------------------------------===//
 
 class Lathe_CompareOp<string mnemonic, string onnxName>
-    : Lathe_InferOp<mnemonic, [SameOperandsElementType]> {
+    : Lathe_InferOp<mnemonic, [SameOperandsElementType, Lathe_Elementwise]> {
   let summary = "elementwise " # onnxName # " with numpy broadcasting";
   let description = [{
     Compares the operands broadcast by numpy's rules and gives a bool (i1)
@@ -96,7 +96,7 @@ def Lathe_GreaterOrEqualOp
     : Lathe_CompareOp<"greater_or_equal", "GreaterOrEqual">;
 
 class Lathe_LogicOp<string mnemonic, string onnxName>
-    : Lathe_InferOp<mnemonic> {
+    : Lathe_InferOp<mnemonic, [Lathe_Elementwise]> {
   let summary = "elementwise logical " # onnxName # " with numpy broadcasting";
   let description = "Bool operands broadcast by numpy's rules.";
   let arguments = (ins Lathe_BoolTensor:$lhs, Lathe_BoolTensor:$rhs);
@@ -107,14 +107,14 @@ def Lathe_AndOp : Lathe_LogicOp<"and", "And">;
 def Lathe_OrOp : Lathe_LogicOp<"or", "Or">;
 def Lathe_XorOp : Lathe_LogicOp<"xor", "Xor">;
 
-def Lathe_NotOp : Lathe_SameTypeOp<"not"> {
+def Lathe_NotOp : Lathe_SameTypeOp<"not", [Lathe_Elementwise]> {
   let summary = "elementwise logical not";
   let description = "Negates each element of a bool tensor.";
   let arguments = (ins Lathe_BoolTensor:$input);
   let results = (outs Lathe_BoolTensor:$output);
 }
 
-def Lathe_WhereOp : Lathe_InferOp<"where"> {
+def Lathe_WhereOp : Lathe_InferOp<"where", [Lathe_Elementwise]> {
   let summary = "elementwise select with numpy broadcasting";
   let description = [{
     `condition ? x : y`, the three operands broadcast against each other;
@@ -125,14 +125,14 @@ def Lathe_WhereOp : Lathe_InferOp<"where"> {
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_IsNaNOp : Lathe_InferOp<"is_nan"> {
+def Lathe_IsNaNOp : Lathe_InferOp<"is_nan", [Lathe_Elementwise]> {
   let summary = "elementwise test for NaN";
   let description = "A bool tensor, true where the input is NaN.";
   let arguments = (ins Lathe_FloatTensor:$input);
   let results = (outs Lathe_BoolTensor:$output);
 }
 
-def Lathe_IsInfOp : Lathe_InferOp<"is_inf"> {
+def Lathe_IsInfOp : Lathe_InferOp<"is_inf", [Lathe_Elementwise]> {
   let summary = "elementwise test for infinity";
   let description = [{
     True where the input is +inf (when `detect_positive`) or -inf (when
@@ -147,7 +147,7 @@ def Lathe_IsInfOp : Lathe_InferOp<"is_inf"> {
 // Type conversion
 //===----------------------------------------------------------------------===//
 
-def Lathe_CastOp : Lathe_InferOp<"cast"> {
+def Lathe_CastOp : Lathe_InferOp<"cast", [Lathe_Elementwise]> {
   let summary = "elementwise conversion to another element type";
   let description = [{
     Converts each element to `to` (ONNX Cast and CastLike). Floats to
@@ -168,7 +168,7 @@ def Lathe_CastOp : Lathe_InferOp<"cast"> {
 
 class Lathe_UnaryOp<string mnemonic, string formula,
                     dag attrs = (ins)>
-    : Lathe_SameTypeOp<mnemonic> {
+    : Lathe_SameTypeOp<mnemonic, [Lathe_Elementwise]> {
   let summary = "elementwise " # formula;
   let description = "Computes `" # formula # "` for each element.";
   let arguments = !con((ins Lathe_FloatTensor:$input), attrs);
@@ -177,7 +177,7 @@ class Lathe_UnaryOp<string mnemonic, string formula,
 
 // Integer and float operands alike (unsigned: abs is the identity).
 class Lathe_NumericUnaryOp<string mnemonic, string formula>
-    : Lathe_SameTypeOp<mnemonic> {
+    : Lathe_SameTypeOp<mnemonic, [Lathe_Elementwise]> {
   let summary = "elementwise " # formula;
   let description = "Computes `" # formula # "` for each element.";
   let arguments = (ins Lathe_NumericTensor:$input);
@@ -238,7 +238,7 @@ def Lathe_SoftsignOp : Lathe_UnaryOp<"softsign", "y = x / (1 + |x|)">;
 def Lathe_ThresholdedReluOp : Lathe_UnaryOp<"thresholded_relu",
     "y = x > alpha ? x : 0", (ins F32Attr:$alpha)>;
 
-def Lathe_ShrinkOp : Lathe_SameTypeOp<"shrink"> {
+def Lathe_ShrinkOp : Lathe_SameTypeOp<"shrink", [Lathe_Elementwise]> {
   let summary = "elementwise shrink";
   let description = [{
     `y = x < -lambd ? x + bias : x > lambd ? x - bias : 0`. Integer inputs
@@ -249,7 +249,7 @@ def Lathe_ShrinkOp : Lathe_SameTypeOp<"shrink"> {
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_PReluOp : Lathe_InferOp<"prelu", [SameOperandsElementType]> {
+def Lathe_PReluOp : Lathe_InferOp<"prelu", [SameOperandsElementType, Lathe_Elementwise]> {
   let summary = "elementwise x < 0 ? slope * x : x";
   let description = [{
     `slope` broadcasts to the shape of `x` (unidirectional numpy

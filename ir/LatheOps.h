@@ -9,6 +9,14 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+namespace lathe::OpTrait {
+/// Marks ops computed element by element over numpy-broadcast operands
+/// (Lathe_Elementwise in LatheOps.td); fusion groups them.
+template <typename ConcreteType>
+class Elementwise
+    : public mlir::OpTrait::TraitBase<ConcreteType, Elementwise> {};
+} // namespace lathe::OpTrait
+
 #define GET_OP_CLASSES
 #include "ir/LatheOps.h.inc"
 

@@ -29,6 +29,12 @@ def Lathe_NumericTensor
     : RankedTensorOf<[AnyFloat, AnySignlessInteger, AnyUnsignedInteger]>;
 def Lathe_AnyTensor : RankedTensorOf<[AnyType]>;
 
+// Ops computed element by element over their operands broadcast by numpy's
+// rules: what fusion may put in one loop nest.
+def Lathe_Elementwise : NativeOpTrait<"Elementwise"> {
+  let cppNamespace = "::lathe::OpTrait";
+}
+
 class Lathe_InferOp<string mnemonic, list<Trait> traits = []>
     : Lathe_Op<mnemonic, !listconcat(traits,
         [Pure, InferTypeOpAdaptor])> {
@@ -36,8 +42,9 @@ class Lathe_InferOp<string mnemonic, list<Trait> traits = []>
 }
 
 // Result type equals the operand type; ODS generates the inference.
-class Lathe_SameTypeOp<string mnemonic>
-    : Lathe_Op<mnemonic, [Pure, SameOperandsAndResultType, InferTypeOpInterface]> {
+class Lathe_SameTypeOp<string mnemonic, list<Trait> traits = []>
+    : Lathe_Op<mnemonic, !listconcat(traits,
+        [Pure, SameOperandsAndResultType, InferTypeOpInterface])> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 

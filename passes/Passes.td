@@ -77,6 +77,50 @@ def FoldConstants : Pass<"lathe-fold-constants", "mlir::ModuleOp"> {
   ];
 }
 
+def FuseOps : Pass<"lathe-fuse", "mlir::ModuleOp"> {
+  let summary = "Group lathe ops into kernels (fusion groups)";
+  let description = [{
+    Decides which ops run as one loop nest, before any loop exists:
+    - epilogue: a Conv, ConvTranspose, Gemm or MatMul with the chain of
+      elementwise ops that reads only its result and keeps its shape (bias
+      add, scale, residual add, Relu/LeakyRelu/Sigmoid/Tanh/Elu/Clip...);
+    - softmax: a Softmax or LogSoftmax with the elementwise ops that feed
+      only it (computed inside its reduction pass);
+    - elementwise: connected elementwise ops of one shape where each
+      producer has one reader.
+    Every member gets `lathe.fusion_group` (the group's number, in program
+    order) and `lathe.fusion_kind`, and the group in its location, from
+    which `lathe-fuse-groups` realises it after lowering.
+
+    ```mlir
+    %c = lathe.conv %x, %w, %b {...}
+    %r = lathe.relu %c
+    // becomes
+    %c = lathe.conv %x, %w, %b {lathe.fusion_group = 0, lathe.fusion_kind = "epilogue", ...}
+    %r = lathe.relu %c {lathe.fusion_group = 0, lathe.fusion_kind = "epilogue"}
+    ```
+  }];
+}
+
+def FuseGroups : Pass<"lathe-fuse-groups", "mlir::ModuleOp"> {
+  let summary = "Fuse the linalg ops of each fusion group into one loop nest";
+  let description = [{
+    Runs on linalg on tensors, after lowering. Elementwise producers are
+    fused into their consumers when both belong to one fusion group (or
+    are pieces of one ONNX node outside any group). The last op of an
+    epilogue group is tiled along its parallel loops (tiles of at most
+    `tile-elements` elements) and the group's contraction and bias
+    initialisation are fused into the tile loop, so that the epilogue reads
+    each tile of the contraction's result while it is in cache.
+  }];
+  let options = [
+    Option<"tileElements", "tile-elements", "int64_t", "4096",
+           "Largest epilogue tile, in elements">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+                           "mlir::linalg::LinalgDialect"];
+}
+
 def LowerLatheToLinalg : Pass<"lathe-lower-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower lathe ops to linalg, tensor, arith and math on tensors";
   let description = [{
@@ -108,14 +152,35 @@ def PrepareBufferization : Pass<"lathe-prepare-bufferization", "mlir::func::Func
 }
 
 def PlanArena : Pass<"lathe-plan-arena", "mlir::ModuleOp"> {
-  let summary = "Place every intermediate buffer of @main in one arena";
+  let summary = "Place every intermediate buffer of @main in one arena by liveness";
   let description = [{
     After bufferization and out-param conversion, each `memref.alloc` in
-    `@main` becomes a `memref.view` into a new leading `memref<?xi8>`
-    argument (the arena the runtime passes in), at a 64-byte aligned
-    offset. Records `lathe.arena_bytes` and `lathe.naive_bytes` on the
-    module. This first planner gives each buffer its own slot; liveness-based
-    reuse belongs to the memory-planning work.
+    `@main` becomes a `memref.view` into a new leading `memref<Nxi8>`
+    argument (the arena the runtime passes in).
+
+    A buffer is live from the first to the last top-level op of `@main` that
+    touches its memory, directly or through any value that may alias it
+    (views, subviews, reshapes, casts, and conservatively every memref result
+    of an op that takes it); ops nested in a region count as their top-level
+    op. Buffers whose live ranges overlap get disjoint bytes. All sizes and
+    offsets are multiples of 64 bytes.
+
+    In place: when a buffer is first written by an all-parallel linalg op
+    through an identity indexing map (element i at byte i*w), and an input
+    of the same byte size, also read through an identity map and by nothing
+    else in that op, dies there, the output takes the input's bytes.
+
+    Placement is greedy best fit (each buffer in the smallest gap left by the
+    placed buffers it overlaps in time), tried in several orders (size,
+    lifetime, size x lifetime, start); the smallest arena is kept.
+
+    Records on the module: `lathe.arena_bytes`, `lathe.naive_bytes` (the sum
+    of the 64-byte rounded sizes), `lathe.peak_bytes` (the largest sum of
+    rounded sizes live at one op, in-place pairs counted once: no placement
+    is smaller) and `lathe.buffers`, one dictionary per buffer in allocation
+    order: `offset`, `size` (bytes, not rounded), `first` and `last` (the live
+    range in top-level op indices), `node` (the ONNX node of the op that
+    touches it first) and `in_place`.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
 }

@@ -45,13 +45,14 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
     pm.addPass(createFoldBatchNorm());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
+    pm.addPass(createFuseOps());
   }
   if (stage == PipelineStage::Lathe)
     return;
 
   pm.addPass(createLowerLatheToLinalg());
   if (options.optLevel > 0) {
-    pm.addPass(createLinalgElementwiseOpFusionPass());
+    pm.addPass(createFuseGroups());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
@@ -67,6 +68,10 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   pm.addNestedPass<func::FuncOp>(createPrepareBufferization());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  // Tiles of fused groups get their scratch buffers inside the tile loops;
+  // hoisted to the function, the memory planner places them in the arena.
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createBufferLoopHoistingPass());
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;
   outParams.memCpyFn = linalgCopy;

@@ -7,6 +7,9 @@ For each model NAME it writes
   OUTDIR/NAME.onnx          the model (opset 13)
   OUTDIR/NAME.input.npy     its one input, float32
   OUTDIR/NAME.expected.npz  PyTorch's outputs, keyed by ONNX output name (np.savez)
+  OUTDIR/NAME.torch.json    PyTorch's element counts: "parameters" (learnable) and
+                            "buffers" (BatchNorm running statistics; the batch counter
+                            is left out, it is not exported), for check_inspect.py
 
 Models (fixed seeds, so every run writes the same numbers):
   mlp          Gemm-Relu-Gemm, 784 -> 128 -> 10, input "x" 4x784, output "logits" 4x10
@@ -16,6 +19,22 @@ Models (fixed seeds, so every run writes the same numbers):
                "image" 2x3x16x16, output "probs" 2x10. Exported in eval mode with
                TrainingMode.PRESERVE and no constant folding, so the BatchNormalization
                nodes stay in the graph (inference form, non-trivial running statistics).
+  mlp_784      Gemm-Relu-Gemm-Relu-Gemm, 784 -> 512 -> 512 -> 10 (the benchmark MLP), symbolic
+               batch "N"; input "x" 8x784 (run it with --shape x=8x784), output "logits"
+  lenet        LeNet-style CNN: Conv5-Relu-MaxPool-Conv5-Relu-MaxPool-Flatten-
+               Gemm-Relu-Gemm-Relu-Gemm, input "image" 1x1x28x28, output "logits" 1x10
+  resnet18     torchvision.models.resnet18() with random weights, input "image"
+               1x3x224x224, output "logits" 1x1000
+  mobilenet_v2 torchvision.models.mobilenet_v2() with random weights, input "image"
+               1x3x224x224, output "logits" 1x1000
+  resnet18 and mobilenet_v2 are exported in eval mode with TrainingMode.PRESERVE and no
+  constant folding, so BatchNormalization stays in the graph (PyTorch 1.13 folds it into
+  the Conv with TrainingMode.EVAL even without constant folding); the classifier's
+  Dropout is not exported either way. Their BatchNorm running
+  statistics are calibrated on one random batch and their affine parameters perturbed,
+  so that activations keep a realistic scale (with torchvision's initialisation
+  MobileNetV2's outputs are ~1e-9, which no tolerance could check) and folding has
+  non-trivial numbers to fold.
   bn_fold      every BatchNormalization the folding pass handles, kept in the graph as
                for cnn: after Conv without bias, a depthwise Conv, a grouped
                ConvTranspose, a Relu (a lone BN), Gemm and a 2-D MatMul; input "x"
@@ -24,6 +43,7 @@ Models (fixed seeds, so every run writes the same numbers):
 Every graph is checked with onnx.checker and may use only the operators the compiler
 supports (ALLOWED_OPS); the script fails otherwise.
 """
+import json
 import os
 import sys
 
@@ -37,7 +57,7 @@ ALLOWED_OPS = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
     "Elu", "Softmax", "LogSoftmax", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
     "BatchNormalization", "Flatten", "Reshape", "Transpose", "Concat", "Identity",
-    "Dropout", "Constant",
+    "Dropout", "Constant", "Clip",
 }
 
 
@@ -98,6 +118,53 @@ class BNFold(nn.Module):
         return self.bn6(torch.matmul(x, self.w))  # MatMul [2, 12] x [12, 5]
 
 
+class MLP784(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 512)
+        self.fc2 = nn.Linear(512, 512)
+        self.fc3 = nn.Linear(512, 10)
+
+    def forward(self, x):
+        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.pool = nn.MaxPool2d(2)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv1(x)))
+        x = self.pool(torch.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = torch.relu(self.fc1(x))
+        x = torch.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def calibrate_batchnorm(model, gen, shape):
+    """Running statistics from one random batch (cumulative average), gamma/beta
+    perturbed around 1/0."""
+    for bn in model.modules():
+        if isinstance(bn, nn.BatchNorm2d):
+            bn.momentum = None
+            bn.reset_running_stats()
+            c = bn.num_features
+            with torch.no_grad():
+                bn.weight.copy_(torch.rand(c, generator=gen) * 0.5 + 0.75)
+                bn.bias.copy_(torch.randn(c, generator=gen) * 0.1)
+    model.train()
+    with torch.no_grad():
+        model(torch.randn(*shape, generator=gen))
+    model.eval()
+
+
 def randomize_batchnorm(bn, gen):
     """Non-trivial affine parameters and running statistics (not 0/1 defaults)."""
     c = bn.num_features
@@ -131,6 +198,13 @@ def export(model, name, x, outdir, input_name, output_name, dynamic_axes=None, *
 
     np.save(os.path.join(outdir, name + ".input.npy"), x)
     np.savez(os.path.join(outdir, name + ".expected.npz"), **{output_name: y})
+    counts = {
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "buffers": sum(b.numel() for n, b in model.named_buffers()
+                       if not n.endswith("num_batches_tracked")),
+    }
+    with open(os.path.join(outdir, name + ".torch.json"), "w") as f:
+        json.dump(counts, f)
     print(f"{name}: {input_name} {x.shape} -> {output_name} {y.shape}; ops: {' '.join(ops)}")
     return ops
 
@@ -168,10 +242,36 @@ def main():
     if ops.count("BatchNormalization") != 2:
         raise SystemExit("cnn: expected 2 BatchNormalization nodes in the graph")
 
-    # (c) BatchNormalization after every layer kind the folding pass handles.
+    # (c) The benchmark MLP, symbolic batch.
     torch.manual_seed(3)
+    mlp784 = MLP784()
+    x = rng.standard_normal((8, 784), dtype=np.float32)
+    export(mlp784, "mlp_784", x, outdir, "x", "logits",
+           dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}})
+
+    # (d) LeNet-style CNN on MNIST-sized input.
+    torch.manual_seed(4)
+    x = rng.standard_normal((1, 1, 28, 28), dtype=np.float32)
+    export(LeNet(), "lenet", x, outdir, "image", "logits")
+
+    # (e) torchvision ResNet-18 and MobileNetV2, BatchNorm kept.
+    import torchvision  # only here: the small models need no torchvision
+    for name, make, count in (("resnet18", torchvision.models.resnet18, 20),
+                              ("mobilenet_v2", torchvision.models.mobilenet_v2, 52)):
+        torch.manual_seed(5)
+        model = make()
+        calibrate_batchnorm(model, torch.Generator().manual_seed(6), (4, 3, 224, 224))
+        x = rng.standard_normal((1, 3, 224, 224), dtype=np.float32)
+        ops = export(model, name, x, outdir, "image", "logits",
+                     training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+        if ops.count("BatchNormalization") != count:
+            raise SystemExit(f"{name}: expected {count} BatchNormalization nodes in the "
+                             f"graph, got {ops.count('BatchNormalization')}")
+
+    # (f) BatchNormalization after every layer kind the folding pass handles.
+    torch.manual_seed(11)
     bnf = BNFold()
-    gen = torch.Generator().manual_seed(4)
+    gen = torch.Generator().manual_seed(12)
     for bn in bnf.batchnorms():
         randomize_batchnorm(bn, gen)
     x = rng.standard_normal((2, 3, 8, 8), dtype=np.float32)

@@ -373,6 +373,38 @@ agraph (float[1,3,9,9] x, float[8,3,3,3] w) => (float[1,8,3,3] y) {
   EXPECT_LE(s->descriptor().arena_bytes, s->descriptor().naive_bytes + 64 * 8);
 }
 
+TEST_F(SessionTest, ArenaReusesDeadBuffersAndKeepsResults) {
+  // h1 is dead when h3 is written: the planner lets them share bytes, and
+  // the results must not notice.
+  const int64_t N = 8;
+  auto s = compile("matmuls.onnxtxt", R"onnx(
+<ir_version: 8, opset_import: ["" : 13]>
+agraph (float[8,8] x, float[8,8] w) => (float[8,8] y) {
+  h1 = MatMul (x, w)
+  h2 = MatMul (h1, w)
+  h3 = MatMul (h2, w)
+  y = MatMul (h3, w)
+}
+)onnx");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->descriptor().arena_bytes % 64, 0u);
+  EXPECT_LT(s->descriptor().arena_bytes, s->descriptor().naive_bytes);
+  std::mt19937 rng(7);
+  Tensor x = randomTensor(rng, {N, N}), w = randomTensor(rng, {N, N});
+  auto out = run(*s, {x, w});
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<double> h(x.as<float>(), x.as<float>() + N * N);
+  for (int step = 0; step < 4; ++step) {
+    std::vector<double> next(N * N, 0.0);
+    for (int64_t i = 0; i < N; ++i)
+      for (int64_t j = 0; j < N; ++j)
+        for (int64_t k = 0; k < N; ++k)
+          next[i * N + j] += h[i * N + k] * w.as<float>()[k * N + j];
+    h = next;
+  }
+  expectClose(values(out[0]), std::vector<float>(h.begin(), h.end()));
+}
+
 TEST_F(SessionTest, RunningTwiceGivesIdenticalResults) {
   auto s = compile("twice.onnxtxt", R"onnx(
 <ir_version: 8, opset_import: ["" : 13]>

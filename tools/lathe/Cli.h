@@ -32,6 +32,8 @@ bool writeFileAtomic(const std::string &path, const std::string &contents,
 
 int runCommand(int argc, char **argv);
 int compileCommand(int argc, char **argv);
+int inspectCommand(int argc, char **argv);
+int graphCommand(int argc, char **argv);
 
 } // namespace lathe::cli
 

@@ -34,6 +34,7 @@ static const char *kCompileHelp =
     "                         print the IR before the named passes to stderr\n"
     "  --dump-ir-dir=DIR      write the IR before the first pass and after\n"
     "                         each pass to DIR/NN-PASS.mlir\n"
+    "  --time-passes          print each pass's wall time to stderr\n"
     "  --list-passes          print the pipeline's passes for --emit and "
     "exit\n";
 
@@ -87,6 +88,8 @@ int compileCommand(int argc, char **argv) {
       request.dumpIRDir = arg.substr(14);
     } else if (arg == "--dump-ir-dir" && i + 1 < argc) {
       request.dumpIRDir = argv[++i];
+    } else if (arg == "--time-passes") {
+      request.timePasses = true;
     } else if (arg == "--list-passes") {
       listPasses = true;
     } else if (!arg.empty() && arg[0] == '-') {

@@ -18,6 +18,7 @@ const std::vector<std::string> &supportedOnnxOps(); // frontend/Importer.h
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lathe::cli {
@@ -74,6 +75,19 @@ bool addShape(const std::string &arg,
 
 bool writeFileAtomic(const std::string &path, const std::string &contents,
                      std::string &error) {
+  // A device or pipe (-o /dev/null, -o /dev/stdout) is written in place:
+  // renaming a temporary file over it would replace the device itself.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(contents.data(), contents.size());
+    out.close();
+    if (!out) {
+      error = path + ": write failed";
+      return false;
+    }
+    return true;
+  }
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   {
     std::ofstream out(tmp, std::ios::binary);
@@ -110,6 +124,11 @@ static void printUsage(FILE *out) {
            "commands:\n"
            "  run MODEL      compile MODEL for this CPU and run it\n"
            "  compile MODEL  compile MODEL and print or write its IR\n"
+           "  inspect MODEL  ops before/after the graph passes, parameters, "
+           "FLOPs,\n"
+           "                 fusion groups, memory plan\n"
+           "  graph MODEL    draw the lathe-level graph (Graphviz dot, svg, "
+           "png)\n"
            "  conformance [DIR]  run ONNX's backend test cases and "
            "compare\n"
            "  ops            list the ONNX operators lathe imports "
@@ -148,6 +167,10 @@ int main(int argc, char **argv) {
     return runCommand(argc - 1, argv + 1);
   if (command == "compile")
     return compileCommand(argc - 1, argv + 1);
+  if (command == "inspect")
+    return inspectCommand(argc - 1, argv + 1);
+  if (command == "graph")
+    return graphCommand(argc - 1, argv + 1);
   if (command == "ops") {
     if (argc > 2) {
       if (std::strcmp(argv[2], "--help") == 0) {

@@ -128,6 +128,26 @@ private:
   bool started = false;
 };
 
+/// Keeps a copy of the module right after the first run of one pass.
+class SnapshotInstrumentation : public PassInstrumentation {
+public:
+  SnapshotInstrumentation(std::string pass, OwningOpRef<ModuleOp> *snapshot)
+      : pass(std::move(pass)), snapshot(snapshot) {}
+
+  void runAfterPass(Pass *p, Operation *op) override {
+    if (*snapshot || p->getArgument() != pass)
+      return;
+    while (op->getParentOp())
+      op = op->getParentOp();
+    if (auto module = dyn_cast<ModuleOp>(op))
+      *snapshot = module.clone();
+  }
+
+private:
+  std::string pass;
+  OwningOpRef<ModuleOp> *snapshot;
+};
+
 } // namespace
 
 /// Sets up --print-ir-* and --dump-ir-dir; false (with `error`) on a pass
@@ -135,13 +155,19 @@ private:
 static bool instrument(PassManager &pm, const CompileRequest &request,
                        std::string *dumpError, std::string &error) {
   MLIRContext &ctx = *pm.getContext();
-  if (!request.printIRAfter.empty() || !request.printIRBefore.empty()) {
+  if (!request.printIRAfter.empty() || !request.printIRBefore.empty() ||
+      !request.stopAfter.empty()) {
     std::vector<std::string> names =
         pipelinePassNames(ctx, request.stage, request.pipeline);
     llvm::StringSet<> known;
     for (const std::string &name : names)
       known.insert(name);
-    for (const auto *list : {&request.printIRAfter, &request.printIRBefore})
+    std::vector<std::string> stopAfterList;
+    if (!request.stopAfter.empty())
+      stopAfterList.push_back(request.stopAfter);
+    const std::vector<std::string> &stopAfter = stopAfterList;
+    for (const auto *list :
+         {&request.printIRAfter, &request.printIRBefore, &stopAfter})
       for (const std::string &name : *list)
         if (!known.contains(name)) {
           std::string all;
@@ -217,7 +243,15 @@ bool compileModel(MLIRContext &ctx, const CompileRequest &request,
   std::string dumpError;
   if (!instrument(pm, request, &dumpError, error))
     return false;
+  OwningOpRef<ModuleOp> snapshot;
+  if (!request.stopAfter.empty()) {
+    ctx.disableMultithreading();
+    pm.addInstrumentation(std::make_unique<SnapshotInstrumentation>(
+        request.stopAfter, &snapshot));
+  }
   buildPipeline(pm, request.stage, request.pipeline);
+  if (request.timePasses)
+    pm.enableTiming();
   if (failed(pm.run(*module))) {
     error = diagnostic.empty() ? request.modelPath +
                                      ": compilation failed in the pass pipeline"
@@ -228,6 +262,8 @@ bool compileModel(MLIRContext &ctx, const CompileRequest &request,
     error = dumpError;
     return false;
   }
+  if (snapshot)
+    module = std::move(snapshot);
   if (passSeconds)
     *passSeconds = secondsSince(start);
   return true;

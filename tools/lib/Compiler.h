@@ -30,6 +30,12 @@ struct CompileRequest {
   /// When set, the IR before the first pass and after every pass is written
   /// to DIR/NN-PASS.mlir (NN counts from 00 = the imported module).
   std::string dumpIRDir;
+  /// Print each pass's wall time to stderr (as mlir-opt --mlir-timing).
+  bool timePasses = false;
+  /// When set, the module returned is the one right after the first run of
+  /// this pass (`lathe graph --after=PASS`); an error when the pipeline to
+  /// `stage` has no such pass.
+  std::string stopAfter;
 };
 
 /// The argument names of the passes `buildPipeline` adds for `stage`, in

@@ -1,0 +1,145 @@
+// lathe-fuse-groups: realises the groups lathe-fuse chose, on linalg.
+// Elementwise producers are fused into their consumers within a group (one
+// loop nest; a reduction consumer recomputes them in its loop). An epilogue
+// group is tiled along the output's parallel dims and the contraction is
+// fused into the tile loop, so each tile of the Conv/Gemm result gets its
+// bias and activation while it is still in cache.
+#include "passes/FusionGroups.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/MapVector.h"
+
+using namespace mlir;
+
+namespace lathe {
+#define GEN_PASS_DEF_FUSEGROUPS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// Producer and consumer come from one fusion group, or are pieces of one
+/// ONNX node's lowering (LayerNorm, Softmax) outside any group.
+bool sameKernel(Operation *producer, Operation *consumer) {
+  auto p = fusionGroupOf(producer), c = fusionGroupOf(consumer);
+  if (p || c)
+    return p && c && p->id == c->id;
+  return isa<NameLoc>(producer->getLoc()) &&
+         producer->getLoc() == consumer->getLoc();
+}
+
+/// The largest divisor of `size` not above `limit` (tiles that divide their
+/// dim keep every buffer static, so the memory planner can place it).
+int64_t dividingTile(int64_t size, int64_t limit) {
+  for (int64_t t = std::min(size, limit); t > 1; --t)
+    if (size % t == 0)
+      return t;
+  return 1;
+}
+
+/// Tile sizes for the parallel loops of an epilogue: whole inner dims while
+/// the tile stays within `budget` elements, the first dim that does not fit
+/// split, outer dims one at a time.
+SmallVector<OpFoldResult> epilogueTiles(OpBuilder &b, linalg::LinalgOp op,
+                                        int64_t budget) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<OpFoldResult> tiles(ranges.size(), b.getIndexAttr(0));
+  int64_t inner = 1;
+  bool split = false;
+  for (int64_t d = static_cast<int64_t>(ranges.size()) - 1; d >= 0; --d) {
+    int64_t size = ranges[d];
+    if (split) {
+      tiles[d] = b.getIndexAttr(1);
+    } else if (ShapedType::isDynamic(size)) {
+      return SmallVector<OpFoldResult>(ranges.size(), b.getIndexAttr(0));
+    } else if (inner * size > budget) {
+      tiles[d] = b.getIndexAttr(dividingTile(size, budget / inner));
+      split = true;
+    }
+    if (!ShapedType::isDynamic(size))
+      inner *= size;
+  }
+  return tiles;
+}
+
+struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
+  using FuseGroupsBase::FuseGroupsBase;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [](OpOperand *fused) {
+          Operation *producer = fused->get().getDefiningOp();
+          return producer && sameKernel(producer, fused->getOwner());
+        });
+    // A reshape between a contraction and its epilogue (grouped Conv's
+    // collapse of [N, G, F/G, ...]) moves past the epilogue, so that the
+    // epilogue reads the contraction's result directly.
+    linalg::populateFoldReshapeOpsByExpansionPatterns(
+        patterns, [](OpOperand *fused) {
+          Operation *reshape = fused->get().getDefiningOp();
+          return reshape && sameKernel(reshape, fused->getOwner());
+        });
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::EmptyOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    getOperation().walk([&](func::FuncOp func) {
+      if (failed(tileEpilogues(func)))
+        signalPassFailure();
+    });
+  }
+
+  LogicalResult tileEpilogues(func::FuncOp func) {
+    // The last linalg op of each epilogue group reads the others' results.
+    llvm::MapVector<int64_t, linalg::LinalgOp> last;
+    func.walk([&](linalg::LinalgOp op) {
+      auto group = fusionGroupOf(op);
+      if (group && group->kind == "epilogue" && op->getNumResults() == 1)
+        last[group->id] = op;
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[id, consumer] : last) {
+      auto tileable = dyn_cast<TilingInterface>(consumer.getOperation());
+      if (!tileable || consumer.getNumReductionLoops() != 0)
+        continue; // the contraction alone: nothing to fuse
+      int64_t groupId = id;
+      scf::SCFTileAndFuseOptions options;
+      rewriter.setInsertionPoint(consumer);
+      options.tilingOptions.setTileSizes(
+          epilogueTiles(rewriter, consumer, tileElements));
+      // Only the group's own linalg ops move into the loop; a padded input
+      // stays a whole tensor computed once.
+      options.setFusionControlFn([&](tensor::ExtractSliceOp, OpResult producer,
+                                     bool) {
+        Operation *op = producer.getOwner();
+        auto group = fusionGroupOf(op);
+        bool fuse = isa<linalg::LinalgOp>(op) && group && group->id == groupId;
+        return std::make_tuple(fuse, false);
+      });
+      FailureOr<scf::SCFTileAndFuseResult> result =
+          scf::tileConsumerAndFuseProducersUsingSCF(rewriter, tileable,
+                                                    options);
+      if (failed(result))
+        return consumer.emitError("lathe-fuse-groups: cannot tile the "
+                                  "epilogue of fusion group ")
+               << id;
+      for (OpResult r : consumer->getResults())
+        if (Value replacement = result->replacements.lookup(r))
+          rewriter.replaceAllUsesWith(r, replacement);
+    }
+    return success();
+  }
+};
+
+} // namespace
+} // namespace lathe
