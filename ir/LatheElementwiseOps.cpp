@@ -3,6 +3,8 @@
 #include "ir/InferUtils.h"
 #include "ir/LatheOps.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
+
 using namespace mlir;
 using namespace lathe;
 using namespace lathe::infer;
@@ -137,4 +139,73 @@ LogicalResult HardmaxOp::verify() {
     return emitOpError("axis ") << static_cast<int64_t>(getAxis())
                                 << " is out of range for rank " << rank;
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Folders: neutral operands
+//===----------------------------------------------------------------------===//
+
+/// True when `attr` is a constant tensor whose every element equals `value`
+/// (0 or 1). Floats compare by value, so -0.0 counts as zero.
+static bool isAllValue(Attribute attr, int64_t value) {
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+  if (!dense)
+    return false;
+  Type et = dense.getElementType();
+  if (isa<FloatType>(et)) {
+    auto matches = [&](const APFloat &f) {
+      return value == 0 ? f.isZero() : f.isExactlyValue(double(value));
+    };
+    if (dense.isSplat())
+      return matches(dense.getSplatValue<APFloat>());
+    return llvm::all_of(dense.getValues<APFloat>(), matches);
+  }
+  if (!isa<IntegerType>(et))
+    return false;
+  auto matches = [&](const APInt &i) {
+    return value == 0 ? i.isZero() : i.isOne();
+  };
+  if (dense.isSplat())
+    return matches(dense.getSplatValue<APInt>());
+  return llvm::all_of(dense.getValues<APInt>(), matches);
+}
+
+/// `x` when the other operand is all `neutral` and the result has exactly
+/// x's type: a neutral operand that broadcasts x to a larger shape (or x of
+/// another element type, as Pow allows) must stay.
+static OpFoldResult foldNeutral(Operation *op, Value x, Attribute other,
+                                int64_t neutral) {
+  if (x.getType() != op->getResult(0).getType() || !isAllValue(other, neutral))
+    return {};
+  return x;
+}
+
+OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
+  if (OpFoldResult r = foldNeutral(*this, getLhs(), adaptor.getRhs(), 0))
+    return r;
+  return foldNeutral(*this, getRhs(), adaptor.getLhs(), 0);
+}
+
+OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
+  return foldNeutral(*this, getLhs(), adaptor.getRhs(), 0);
+}
+
+OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
+  if (OpFoldResult r = foldNeutral(*this, getLhs(), adaptor.getRhs(), 1))
+    return r;
+  return foldNeutral(*this, getRhs(), adaptor.getLhs(), 1);
+}
+
+OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
+  return foldNeutral(*this, getLhs(), adaptor.getRhs(), 1);
+}
+
+OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
+  return foldNeutral(*this, getLhs(), adaptor.getRhs(), 1);
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
 }

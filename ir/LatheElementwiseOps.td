@@ -26,11 +26,17 @@ class Lathe_BinaryOp<string mnemonic, string onnxName, string rule = "",
   let results = (outs Lathe_NumericTensor:$output);
 }
 
+// Folders drop a neutral constant operand (x+0, 0+x, x-0, x*1, 1*x, x/1)
+// when the result has x's type, so broadcasting cannot grow the shape.
+// Either sign of zero counts as neutral: x + 0.0 gives +0.0 for x = -0.0,
+// which ONNX runtimes ignore as well. x*0 is not folded (NaN and inf).
+let hasFolder = 1 in {
 def Lathe_AddOp : Lathe_BinaryOp<"add", "Add">;
 def Lathe_SubOp : Lathe_BinaryOp<"sub", "Sub">;
 def Lathe_MulOp : Lathe_BinaryOp<"mul", "Mul">;
 def Lathe_DivOp : Lathe_BinaryOp<"div", "Div",
     " Integer division truncates toward zero; a zero divisor gives 0 (no trap).">;
+}
 def Lathe_MaxOp : Lathe_BinaryOp<"max", "Max",
     " Floats: a NaN operand gives NaN. ONNX's variadic Max is a chain.">;
 def Lathe_MinOp : Lathe_BinaryOp<"min", "Min",
@@ -51,6 +57,8 @@ def Lathe_PowOp : Lathe_InferOp<"pow", [Lathe_Elementwise]> {
   }];
   let arguments = (ins Lathe_NumericTensor:$lhs, Lathe_NumericTensor:$rhs);
   let results = (outs Lathe_NumericTensor:$output);
+  // x ** 1 is x (exact, NaN included) when the shape does not grow.
+  let hasFolder = 1;
 }
 
 def Lathe_BitShiftOp : Lathe_InferOp<"bit_shift", [SameOperandsElementType, Lathe_Elementwise]> {
@@ -150,6 +158,8 @@ def Lathe_CastOp : Lathe_InferOp<"cast", [Lathe_Elementwise]> {
   }];
   let arguments = (ins Lathe_NumericTensor:$input, TypeAttr:$to);
   let results = (outs Lathe_NumericTensor:$output);
+  // A cast to the input's own type is the identity.
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//

@@ -3,6 +3,8 @@
 #include "ir/InferUtils.h"
 #include "ir/LatheOps.h"
 
+#include "mlir/IR/PatternMatch.h"
+
 #include <map>
 #include <set>
 
@@ -340,4 +342,46 @@ LogicalResult GridSampleOp::inferReturnTypes(MLIRContext *,
     return fail(loc, Twine(name) + ": unknown padding_mode '" + pad + "'");
   return inferred(results, Shape{in[0], in[1], grid[1], grid[2]},
                   elementTypeOf(adaptor.getInput()));
+}
+
+//===----------------------------------------------------------------------===//
+// Canonicalization patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Gemm reads A and B transposed for free, so a 2-D transpose feeding either
+/// becomes the transA/transB flag. The transpose stays for its other users.
+struct FoldTransposeIntoGemm : public OpRewritePattern<GemmOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GemmOp op,
+                                PatternRewriter &rewriter) const override {
+    auto transposeOf = [](Value v) -> Value {
+      auto t = v.getDefiningOp<TransposeOp>();
+      if (!t || t.getPerm() != ArrayRef<int64_t>{1, 0})
+        return {};
+      return t.getInput();
+    };
+    Value a = transposeOf(op.getA()), b = transposeOf(op.getB());
+    if (!a && !b)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      if (a) {
+        op.getAMutable().assign(a);
+        op.setTransA(!op.getTransA());
+      }
+      if (b) {
+        op.getBMutable().assign(b);
+        op.setTransB(!op.getTransB());
+      }
+    });
+    return success();
+  }
+};
+
+} // namespace
+
+void GemmOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                         MLIRContext *context) {
+  results.add<FoldTransposeIntoGemm>(context);
 }

@@ -27,6 +27,8 @@ def Lathe_GemmOp : Lathe_InferOp<"gemm"> {
   let assemblyFormat = [{
     $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
   }];
+  // A 2-D transpose feeding A or B becomes transA/transB.
+  let hasCanonicalizer = 1;
 }
 
 def Lathe_MatMulOp : Lathe_InferOp<"matmul", [SameOperandsElementType]> {

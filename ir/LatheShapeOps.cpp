@@ -2,6 +2,8 @@
 #include "ir/InferUtils.h"
 #include "ir/LatheOps.h"
 
+#include "mlir/IR/PatternMatch.h"
+
 using namespace mlir;
 using namespace lathe;
 using namespace lathe::infer;
@@ -287,4 +289,85 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *,
     return fail(loc,
                 "lathe.scatter_nd: updates and data differ in element type");
   return inferSameAsInput(adaptor.getData(), results);
+}
+
+//===----------------------------------------------------------------------===//
+// Folders and canonicalization patterns
+//===----------------------------------------------------------------------===//
+
+OpFoldResult ExpandOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+OpFoldResult FlattenOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+namespace {
+
+/// Reshape or Flatten of a Reshape or Flatten: only the last shape matters
+/// (both keep the row-major element order), so the chain becomes one Reshape
+/// of the first input.
+template <typename OpT> struct ComposeReshapes : public OpRewritePattern<OpT> {
+  using OpRewritePattern<OpT>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpT op,
+                                PatternRewriter &rewriter) const override {
+    Operation *producer = op.getInput().getDefiningOp();
+    if (!isa_and_nonnull<ReshapeOp, FlattenOp>(producer))
+      return failure();
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, producer->getOperand(0),
+                                           op.getType().getShape());
+    return success();
+  }
+};
+
+/// transpose(transpose(x, inner), outer) is transpose(x, inner[outer[i]]);
+/// when that is the identity the folder then removes it.
+struct ComposeTransposes : public OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<TransposeOp>();
+    if (!inner)
+      return failure();
+    SmallVector<int64_t> perm;
+    for (int64_t p : op.getPerm())
+      perm.push_back(inner.getPerm()[p]);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, inner.getInput(), perm);
+    return success();
+  }
+};
+
+} // namespace
+
+void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                            MLIRContext *context) {
+  results.add<ComposeReshapes<ReshapeOp>>(context);
+}
+
+void FlattenOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                            MLIRContext *context) {
+  results.add<ComposeReshapes<FlattenOp>>(context);
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  for (auto [i, p] : llvm::enumerate(getPerm()))
+    if (p != static_cast<int64_t>(i))
+      return {};
+  return getInput();
+}
+
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<ComposeTransposes>(context);
 }

@@ -16,6 +16,10 @@ def Lathe_FlattenOp : Lathe_InferOp<"flatten"> {
   let description = "Dims before `axis` form the rows, the rest the columns.";
   let arguments = (ins Lathe_AnyTensor:$input, I64Attr:$axis);
   let results = (outs Lathe_AnyTensor:$output);
+  // Folds when the shape is unchanged; after a Reshape or Flatten (Squeeze and
+  // Unsqueeze import as Reshape) the chain becomes one Reshape.
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Lathe_ReshapeOp : Lathe_InferOp<"reshape"> {
@@ -26,6 +30,10 @@ def Lathe_ReshapeOp : Lathe_InferOp<"reshape"> {
   }];
   let arguments = (ins Lathe_AnyTensor:$input, DenseI64ArrayAttr:$shape);
   let results = (outs Lathe_AnyTensor:$output);
+  // Folds when the shape is unchanged; a Reshape of a Reshape or Flatten
+  // reshapes the original input.
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Lathe_TransposeOp : Lathe_InferOp<"transpose"> {
@@ -33,6 +41,10 @@ def Lathe_TransposeOp : Lathe_InferOp<"transpose"> {
   let description = "Result dim `i` is input dim `perm[i]`.";
   let arguments = (ins Lathe_AnyTensor:$input, DenseI64ArrayAttr:$perm);
   let results = (outs Lathe_AnyTensor:$output);
+  // The identity permutation folds; a transpose of a transpose becomes one
+  // with the composed permutation.
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Lathe_ConcatOp : Lathe_InferOp<"concat", [SameOperandsElementType]> {
@@ -71,6 +83,8 @@ def Lathe_ExpandOp : Lathe_InferOp<"expand"> {
   }];
   let arguments = (ins Lathe_AnyTensor:$input, DenseI64ArrayAttr:$shape);
   let results = (outs Lathe_AnyTensor:$output);
+  // Expanding to the input's own shape is the identity.
+  let hasFolder = 1;
 }
 
 def Lathe_TileOp : Lathe_InferOp<"tile"> {

@@ -5,6 +5,50 @@
 
 include "mlir/Pass/PassBase.td"
 
+def Simplify : Pass<"lathe-simplify", "mlir::ModuleOp"> {
+  let summary = "Apply lathe's algebraic identities (folders and canonicalization patterns)";
+  let description = [{
+    Runs the folders and canonicalization patterns of the lathe ops with the
+    greedy driver (upstream `canonicalize` picks the same ones up):
+    `x*1`, `1*x`, `x+0`, `0+x`, `x-0`, `x/1` and `x**1` become `x` when the
+    constant is all ones/zeros and the result has exactly x's type (a
+    constant that broadcasts x to a larger shape keeps the op; `x*0` is never
+    folded, as NaN and inf would change); Identity, inference Dropout, a
+    Cast to the same type, an Expand or Reshape to the same shape and the
+    identity Transpose are removed; a Transpose of a Transpose becomes one
+    with the composed permutation; chains of Reshape and Flatten (Squeeze
+    and Unsqueeze import as Reshape) become one Reshape; a 2-D Transpose
+    feeding Gemm becomes its transA/transB flag. Unused pure ops go.
+
+    Float note: `x + 0.0` gives +0.0 for `x = -0.0`, so removing it changes
+    the sign of a zero; ONNX runtimes fold it anyway. `x*1`, `x-0`, `x/1`
+    and `x**1` are exact.
+  }];
+  let dependentDialects = ["lathe::LatheDialect"];
+}
+
+def FoldBatchNorm : Pass<"lathe-fold-batchnorm", "mlir::ModuleOp"> {
+  let summary = "Fold inference BatchNormalization into the producing layer";
+  let description = [{
+    With constant parameters, `scale = gamma / sqrt(var + eps)` and
+    `shift = beta - mean * scale` (computed in double, rounded once to the
+    tensor's element type). A `lathe.batch_norm` whose input is the only use
+    of a Conv, ConvTranspose, Gemm or 2-D MatMul with constant weights (and
+    bias) scales the weights per output channel and becomes the bias:
+    Conv `W'[co] = W[co] * scale[co]`; ConvTranspose (weights
+    `[Cin, Cout/group, k...]`) scales axis 1 within each group; Gemm scales
+    the columns of op(B) and gets `C' = beta * C * scale + shift` with
+    beta = 1; a 2-D MatMul becomes a Gemm with `C = shift`. The channel axis
+    of batch_norm is 1, which is the matmul's column axis only for rank 2
+    outputs. Any other batch_norm with constant parameters becomes
+    `x * scale + shift` with constants shaped `[C, 1, ..., 1]`, which
+    elementwise fusion turns into one loop. New constants carry the unit
+    attribute `lathe.folded`. Training-mode batch norm
+    (`lathe.batch_norm_training`) is left alone.
+  }];
+  let dependentDialects = ["lathe::LatheDialect"];
+}
+
 def FoldConstants : Pass<"lathe-fold-constants", "mlir::ModuleOp"> {
   let summary = "Evaluate every op whose operands are all constants";
   let description = [{

@@ -41,6 +41,8 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
                    const PipelineOptions &options) {
   if (options.optLevel > 0) {
     pm.addPass(createFoldConstants());
+    pm.addPass(createSimplify());
+    pm.addPass(createFoldBatchNorm());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     pm.addPass(createFuseOps());

@@ -35,6 +35,10 @@ Models (fixed seeds, so every run writes the same numbers):
   so that activations keep a realistic scale (with torchvision's initialisation
   MobileNetV2's outputs are ~1e-9, which no tolerance could check) and folding has
   non-trivial numbers to fold.
+  bn_fold      every BatchNormalization the folding pass handles, kept in the graph as
+               for cnn: after Conv without bias, a depthwise Conv, a grouped
+               ConvTranspose, a Relu (a lone BN), Gemm and a 2-D MatMul; input "x"
+               2x3x8x8, output "y" 2x5
 
 Every graph is checked with onnx.checker and may use only the operators the compiler
 supports (ALLOWED_OPS); the script fails otherwise.
@@ -51,7 +55,7 @@ import torch.nn as nn
 OPSET = 13
 ALLOWED_OPS = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
-    "Elu", "Softmax", "LogSoftmax", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
+    "Elu", "Softmax", "LogSoftmax", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
     "BatchNormalization", "Flatten", "Reshape", "Transpose", "Concat", "Identity",
     "Dropout", "Constant", "Clip",
 }
@@ -83,6 +87,35 @@ class CNN(nn.Module):
         x = self.pool(x)
         x = torch.flatten(x, 1)  # exports as Flatten, not Shape/Gather/Reshape
         return torch.softmax(self.fc(x), dim=1)
+
+
+class BNFold(nn.Module):
+    """One BatchNormalization after each kind of layer the folding pass handles."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.bn2 = nn.BatchNorm2d(8)
+        self.up = nn.ConvTranspose2d(8, 6, 2, stride=2, groups=2)
+        self.bn3 = nn.BatchNorm2d(6)
+        self.bn4 = nn.BatchNorm2d(6)
+        self.fc = nn.Linear(6 * 4 * 4, 12)
+        self.bn5 = nn.BatchNorm1d(12)
+        self.w = nn.Parameter(torch.randn(12, 5))
+        self.bn6 = nn.BatchNorm1d(5)
+
+    def batchnorms(self):
+        return [self.bn1, self.bn2, self.bn3, self.bn4, self.bn5, self.bn6]
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv(x)))
+        x = torch.relu(self.bn2(self.dw(x)))
+        x = torch.nn.functional.max_pool2d(x, 4)
+        x = self.bn4(torch.relu(self.bn3(self.up(x))))  # bn4 follows a Relu: lone
+        x = torch.relu(self.bn5(self.fc(torch.flatten(x, 1))))  # Gemm
+        return self.bn6(torch.matmul(x, self.w))  # MatMul [2, 12] x [12, 5]
 
 
 class MLP784(nn.Module):
@@ -234,6 +267,18 @@ def main():
         if ops.count("BatchNormalization") != count:
             raise SystemExit(f"{name}: expected {count} BatchNormalization nodes in the "
                              f"graph, got {ops.count('BatchNormalization')}")
+
+    # (f) BatchNormalization after every layer kind the folding pass handles.
+    torch.manual_seed(11)
+    bnf = BNFold()
+    gen = torch.Generator().manual_seed(12)
+    for bn in bnf.batchnorms():
+        randomize_batchnorm(bn, gen)
+    x = rng.standard_normal((2, 3, 8, 8), dtype=np.float32)
+    ops = export(bnf, "bn_fold", x, outdir, "x", "y",
+                 training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    if ops.count("BatchNormalization") != 6:
+        raise SystemExit("bn_fold: expected 6 BatchNormalization nodes in the graph")
 
 
 if __name__ == "__main__":
