@@ -301,15 +301,16 @@ struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
   }
 };
 
-/// A reduction of `input` along `axis` into a tensor of the other dims.
-Value reduceAlong(OpBuilder &b, Location loc, Value input, int64_t axis,
-                  TypedAttr init, BodyFn combine) {
-  auto type = cast<RankedTensorType>(input.getType());
-  MLIRContext *ctx = b.getContext();
+/// A reduction along `axis` iterates the kept dims in order, then the axis
+/// innermost: the input's map, the reduced result's map and its type.
+struct AlongAxis {
+  AffineMap input, reduced;
+  RankedTensorType reducedType;
+};
+AlongAxis alongAxis(MLIRContext *ctx, RankedTensorType type, int64_t axis) {
   int64_t rank = type.getRank();
   SmallVector<int64_t> outShape;
   SmallVector<AffineExpr> outExprs, inExprs(rank);
-  // Loop order: the kept dims, then the reduced one (innermost).
   unsigned d = 0;
   for (int64_t i = 0; i < rank; ++i) {
     if (i == axis)
@@ -319,9 +320,19 @@ Value reduceAlong(OpBuilder &b, Location loc, Value input, int64_t axis,
     inExprs[i] = getAffineDimExpr(d++, ctx);
   }
   inExprs[axis] = getAffineDimExpr(rank - 1, ctx);
-  auto outType = RankedTensorType::get(outShape, type.getElementType());
-  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, inExprs, ctx),
-                                 AffineMap::get(rank, 0, outExprs, ctx)};
+  return {AffineMap::get(rank, 0, inExprs, ctx),
+          AffineMap::get(rank, 0, outExprs, ctx),
+          RankedTensorType::get(outShape, type.getElementType())};
+}
+
+/// A reduction of `input` along `axis` into a tensor of the other dims.
+Value reduceAlong(OpBuilder &b, Location loc, Value input, int64_t axis,
+                  TypedAttr init, BodyFn combine) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  AlongAxis along = alongAxis(b.getContext(), type, axis);
+  RankedTensorType outType = along.reducedType;
+  SmallVector<AffineMap> maps = {along.input, along.reduced};
   auto generic = b.create<linalg::GenericOp>(
       loc, outType, input, filledTensor(b, loc, outType, init), maps,
       iterators(rank - 1, 1), [&](OpBuilder &nb, Location nloc, ValueRange a) {
@@ -346,30 +357,17 @@ AffineMap reducedMap(MLIRContext *ctx, int64_t rank, int64_t axis) {
 std::pair<Value, Value> onlineMaxSum(OpBuilder &b, Location loc, Value x,
                                      int64_t axis) {
   auto type = cast<RankedTensorType>(x.getType());
-  MLIRContext *ctx = b.getContext();
   int64_t rank = type.getRank();
   Type et = type.getElementType();
-  SmallVector<int64_t> outShape;
-  SmallVector<AffineExpr> outExprs, inExprs(rank);
-  // Loop order: the kept dims, then the reduced one (innermost).
-  unsigned d = 0;
-  for (int64_t i = 0; i < rank; ++i) {
-    if (i == axis)
-      continue;
-    outShape.push_back(type.getDimSize(i));
-    outExprs.push_back(getAffineDimExpr(d, ctx));
-    inExprs[i] = getAffineDimExpr(d++, ctx);
-  }
-  inExprs[axis] = getAffineDimExpr(rank - 1, ctx);
-  auto outType = RankedTensorType::get(outShape, et);
-  AffineMap out = AffineMap::get(rank, 0, outExprs, ctx);
+  AlongAxis along = alongAxis(b.getContext(), type, axis);
+  RankedTensorType outType = along.reducedType;
+  AffineMap out = along.reduced;
   Value maxInit = filledTensor(
       b, loc, outType, floatAttr(et, -std::numeric_limits<double>::infinity()));
   Value sumInit = filledTensor(b, loc, outType, floatAttr(et, 0.0));
   auto generic = b.create<linalg::GenericOp>(
       loc, TypeRange{outType, outType}, ValueRange{x},
-      ValueRange{maxInit, sumInit},
-      ArrayRef<AffineMap>{AffineMap::get(rank, 0, inExprs, ctx), out, out},
+      ValueRange{maxInit, sumInit}, ArrayRef<AffineMap>{along.input, out, out},
       iterators(rank - 1, 1), [&](OpBuilder &nb, Location l, ValueRange a) {
         Value v = a[0], m = a[1], sum = a[2];
         Value one = nb.create<arith::ConstantOp>(l, floatAttr(et, 1.0));
