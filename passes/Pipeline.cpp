@@ -70,8 +70,7 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   // Tiles of fused groups get their scratch buffers inside the tile loops;
   // hoisted to the function, the memory planner places them in the arena.
-  pm.addNestedPass<func::FuncOp>(
-      bufferization::createBufferLoopHoistingPass());
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;
   outParams.memCpyFn = linalgCopy;
