@@ -185,6 +185,28 @@ def PlanArena : Pass<"lathe-plan-arena", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
 }
 
+def FlattenConstants : Pass<"lathe-flatten-constants", "mlir::ModuleOp"> {
+  let summary = "Store multi-dimensional constant globals as 1-D arrays";
+  let description = [{
+    Each constant `memref.global` of rank 2 or more (weights) becomes a 1-D
+    global of the same bytes, and each `memref.get_global` of it a
+    `memref.expand_shape` of the 1-D global back to the original shape.
+    LLVM builds a constant object per innermost row of a nested array
+    global; a flat global is one raw data array, which keeps translating
+    and compiling large weights cheap.
+
+    ```mlir
+    memref.global "private" constant @w : memref<2x3xf32> = dense<...>
+    %0 = memref.get_global @w : memref<2x3xf32>
+    // becomes
+    memref.global "private" constant @w : memref<6xf32> = dense<...>
+    %1 = memref.get_global @w : memref<6xf32>
+    %0 = memref.expand_shape %1 [[0, 1]] output_shape [2, 3] : memref<6xf32> into memref<2x3xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def LowerCopies : Pass<"lathe-lower-copies", "mlir::func::FuncOp"> {
   let summary = "Turn memref.copy into linalg.copy";
   let description = [{

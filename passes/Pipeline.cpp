@@ -77,6 +77,7 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createPlanArena());
+  pm.addPass(createFlattenConstants());
   pm.addNestedPass<func::FuncOp>(createLowerCopies());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMath());
