@@ -207,6 +207,20 @@ def FlattenConstants : Pass<"lathe-flatten-constants", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
+def OutlineKernels : Pass<"lathe-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Give each loop nest of @main a function of its own";
+  let description = [{
+    Runs on buffers, after memory planning. Every top-level linalg op or
+    loop of `@main` becomes a private function `@lathe_kernel_N` marked
+    `no_inline`, called from `@main` with the buffers it uses (the arena,
+    inputs, outputs); the views, reshapes, globals and constants it reads
+    are cloned into it, so its offsets and shapes stay constants. LLVM
+    then optimises many small functions instead of one huge one, which
+    keeps compile time linear in the model's size.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
 def LowerCopies : Pass<"lathe-lower-copies", "mlir::func::FuncOp"> {
   let summary = "Turn memref.copy into linalg.copy";
   let description = [{

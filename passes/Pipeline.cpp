@@ -79,6 +79,7 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   pm.addPass(createPlanArena());
   pm.addPass(createFlattenConstants());
   pm.addNestedPass<func::FuncOp>(createLowerCopies());
+  pm.addPass(createOutlineKernels());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMath());
   pm.addPass(memref::createExpandStridedMetadataPass());
