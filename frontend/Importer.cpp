@@ -143,43 +143,6 @@ std::string firstLine(const std::string &s) {
   return line;
 }
 
-bool loadModel(const std::string &path, onnx::ModelProto &model,
-               std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open file";
-    return false;
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string bytes = buffer.str();
-  if (endsWith(path, ".onnxtxt") || endsWith(path, ".txt")) {
-    try {
-      onnx::OnnxParser parser(bytes.c_str());
-      auto status = parser.Parse(model);
-      if (!status.IsOK()) {
-        error = "cannot parse ONNX text syntax: " +
-                firstLine(status.ErrorMessage());
-        return false;
-      }
-    } catch (const std::exception &e) {
-      error = "cannot parse ONNX text syntax: " + firstLine(e.what());
-      return false;
-    }
-    return true;
-  }
-  if (bytes.empty()) {
-    error = "file is empty";
-    return false;
-  }
-  if (!model.ParseFromString(bytes) || !model.has_graph()) {
-    error = "not an ONNX model (cannot parse the protobuf; truncated or "
-            "another format?)";
-    return false;
-  }
-  return true;
-}
-
 std::vector<int64_t> declaredShape(const onnx::ValueInfoProto &vi,
                                    std::string &symbolic) {
   std::vector<int64_t> shape;
@@ -220,10 +183,11 @@ bool bindShapes(onnx::GraphProto &graph, const std::set<std::string> &inits,
         std::string declared;
         for (int i = 0; i < tt->shape().dim_size(); ++i) {
           const auto &d = tt->shape().dim(i);
-          declared += (i ? "x" : "") + (d.has_dim_value()
-                                            ? std::to_string(d.dim_value())
-                                            : (d.dim_param().empty() ? std::string("?")
-                                                                     : d.dim_param()));
+          declared +=
+              (i ? "x" : "") + (d.has_dim_value()
+                                    ? std::to_string(d.dim_value())
+                                    : (d.dim_param().empty() ? std::string("?")
+                                                             : d.dim_param()));
           if (fits && d.has_dim_value() && d.dim_value() != dims[i])
             fits = false;
         }
@@ -240,8 +204,8 @@ bool bindShapes(onnx::GraphProto &graph, const std::set<std::string> &inits,
       continue;
     }
     if (!tt->has_shape()) {
-      error = "input '" + in.name() +
-              "' has no shape: give one with --shape " + in.name() + "=DIMS";
+      error = "input '" + in.name() + "' has no shape: give one with --shape " +
+              in.name() + "=DIMS";
       return false;
     }
     std::string symbolic;
@@ -254,14 +218,14 @@ bool bindShapes(onnx::GraphProto &graph, const std::set<std::string> &inits,
   }
   for (const auto &kv : options.shapes)
     if (!inputNames.count(kv.first)) {
-      error = "a shape is given for '" + kv.first +
-              "', which is not a model input";
+      error =
+          "a shape is given for '" + kv.first + "', which is not a model input";
       return false;
     }
   for (const auto &kv : options.constantInputs)
     if (!inputNames.count(kv.first)) {
-      error = "a value is given for '" + kv.first +
-              "', which is not a model input";
+      error =
+          "a value is given for '" + kv.first + "', which is not a model input";
       return false;
     }
   return true;
@@ -296,6 +260,43 @@ const std::vector<std::string> &supportedOnnxOps() {
   return ops;
 }
 
+bool loadOnnxModel(const std::string &path, onnx::ModelProto &model,
+                   std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open file";
+    return false;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string bytes = buffer.str();
+  if (endsWith(path, ".onnxtxt") || endsWith(path, ".txt")) {
+    try {
+      onnx::OnnxParser parser(bytes.c_str());
+      auto status = parser.Parse(model);
+      if (!status.IsOK()) {
+        error = "cannot parse ONNX text syntax: " +
+                firstLine(status.ErrorMessage());
+        return false;
+      }
+    } catch (const std::exception &e) {
+      error = "cannot parse ONNX text syntax: " + firstLine(e.what());
+      return false;
+    }
+    return true;
+  }
+  if (bytes.empty()) {
+    error = "file is empty";
+    return false;
+  }
+  if (!model.ParseFromString(bytes) || !model.has_graph()) {
+    error = "not an ONNX model (cannot parse the protobuf; truncated or "
+            "another format?)";
+    return false;
+  }
+  return true;
+}
+
 ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
                         const ImportOptions &options, ImportResult &result,
                         std::string &error) {
@@ -305,7 +306,7 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     error = path + ": " + message;
     return ModuleOp();
   };
-  if (!loadModel(path, model, error))
+  if (!loadOnnxModel(path, model, error))
     return fail(error);
   result.opset = defaultOpset(model);
   if (result.opset < 0)
@@ -332,8 +333,8 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     if (defaultDomain && (opImporters().count(node.op_type()) ||
                           isConstantFoldable(node.op_type())))
       continue;
-    std::string op = defaultDomain ? node.op_type()
-                                   : node.domain() + "." + node.op_type();
+    std::string op =
+        defaultDomain ? node.op_type() : node.domain() + "." + node.op_type();
     unsupported += std::string(count++ ? ", " : "") + op + " (node '" +
                    nodeName(node, i) + "')";
   }
@@ -397,8 +398,8 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     result.inputs.push_back({in.name(), static_cast<DType>(et), shape});
     argTypes.push_back(RankedTensorType::get(shape, elementType));
   }
-  auto func = func::FuncOp::create(fileLoc, "main",
-                                    b.getFunctionType(argTypes, {}));
+  auto func =
+      func::FuncOp::create(fileLoc, "main", b.getFunctionType(argTypes, {}));
   module.push_back(func);
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
@@ -410,8 +411,9 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
   for (const auto &[name, t] : options.constantInputs) {
     DenseElementsAttr attr = toElementsAttr(&ctx, t);
     if (!attr)
-      return failModule(path + ": frozen input '" + name + "' has element type " +
-                        dtypeName(t.dtype) + ", which lathe does not support yet");
+      return failModule(path + ": frozen input '" + name +
+                        "' has element type " + dtypeName(t.dtype) +
+                        ", which lathe does not support yet");
     values[name] = b.create<ConstantOp>(nodeLocation(&ctx, path, name), attr);
     constants[name] = t;
   }
@@ -527,8 +529,8 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     func.setResultAttr(i, "lathe.name",
                        b.getStringAttr(result.outputs[i].name));
 
-  module->setAttr("lathe.num_inputs",
-                  b.getI64IntegerAttr(static_cast<int64_t>(result.inputs.size())));
+  module->setAttr("lathe.num_inputs", b.getI64IntegerAttr(static_cast<int64_t>(
+                                          result.inputs.size())));
   if (failed(verify(module)))
     return failModule(diagnostic.empty() ? path + ": the imported IR is invalid"
                                          : diagnostic);
