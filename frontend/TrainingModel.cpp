@@ -92,17 +92,22 @@ bool TrainingModel::load(const TrainingSpec &spec, const std::string &specPath,
       produced.insert(out);
   }
 
-  // The data input: named, or the one graph input no init rule claims.
-  std::vector<std::string> freeInputs;
+  // The data input: named, or the one graph input no init rule claims (or
+  // the only graph input at all, which a broad glob such as "*" may have
+  // caught: the data input is never a parameter).
+  std::vector<std::string> freeInputs, allInputs;
   for (const auto &in : graph.input()) {
     if (initNames.count(in.name()))
       continue;
+    allInputs.push_back(in.name());
     bool claimed = false;
     for (const Init &rule : spec.init())
       claimed |= anyMatch(rule.parameters(), in.name());
     if (spec.model().has_input() ? in.name() == spec.model().input() : !claimed)
       freeInputs.push_back(in.name());
   }
+  if (!spec.model().has_input() && freeInputs.empty() && allInputs.size() == 1)
+    freeInputs = allInputs;
   if (spec.model().has_input()) {
     if (freeInputs.empty())
       return specError("model.input", "'" + spec.model().input() +
