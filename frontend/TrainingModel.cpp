@@ -75,7 +75,7 @@ bool TrainingModel::load(const TrainingSpec &spec, const std::string &specPath,
     return false;
   };
   if (!loadOnnxModel(path_, *model_, error))
-    return modelError(error);
+    return specError("model.path", path_ + ": " + error);
   const onnx::GraphProto &graph = model_->graph();
 
   std::set<std::string> initNames;

@@ -119,7 +119,8 @@ TEST(TrainingData, ErrorsNameTheArrayTheSampleAndTheValue) {
             "s.pbtxt: model.trainable: 'fc.*' matches no parameter of " +
                 sourcePath("test/training/digits_linear.onnx"));
   EXPECT_EQ(errorOf(swap(digits, "missing.npz")),
-            "missing.npz: cannot open: No such file or directory");
+            "s.pbtxt: data.train: missing.npz: cannot open: No such file or "
+            "directory");
 }
 
 TEST(TrainingData, FrozenAndRegularizedSelection) {

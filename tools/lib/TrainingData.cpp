@@ -52,8 +52,11 @@ bool readArrays(const TrainingSpec &spec, const std::string &specPath,
     labelName = d.validation_label_array();
   }
   std::vector<std::pair<std::string, Tensor>> arrays;
-  if (!readNpz(path, arrays, &error))
+  if (!readNpz(path, arrays, &error)) {
+    error = specPath + ": " + (validation ? "data.validation" : "data.train") +
+            ": " + error;
     return false;
+  }
   std::string names;
   for (const auto &a : arrays)
     names += (names.empty() ? "" : ", ") + a.first;
@@ -89,8 +92,8 @@ bool readArrays(const TrainingSpec &spec, const std::string &specPath,
 }
 
 /// The input array against the model's data input (dtype, per-sample dims).
-bool checkInputs(const TrainingSpec &spec, const TrainingModel &model,
-                 const Dataset &set, std::string &error) {
+bool checkInputs(const TrainingModel &model, const Dataset &set,
+                 std::string &error) {
   const std::string &name = set.inputName;
   if (set.inputs.dtype != model.inputDType()) {
     error = set.source + ": '" + name + "' is " + dtypeName(set.inputs.dtype) +
@@ -250,11 +253,11 @@ bool loadTrainingData(const TrainingSpec &spec, const std::string &specPath,
   const Data &d = spec.data();
   int64_t batch = spec.batch_size();
   if (!readArrays(spec, specPath, d.train(), false, data.train, error) ||
-      !checkInputs(spec, model, data.train, error))
+      !checkInputs(model, data.train, error))
     return false;
   if (d.has_validation() && (!readArrays(spec, specPath, d.validation(), true,
                                          data.validation, error) ||
-                             !checkInputs(spec, model, data.validation, error)))
+                             !checkInputs(model, data.validation, error)))
     return false;
   if (d.has_validation() && dimsOf(data.validation.labels.shape, 1) !=
                                 dimsOf(data.train.labels.shape, 1)) {
