@@ -143,43 +143,6 @@ std::string firstLine(const std::string &s) {
   return line;
 }
 
-bool loadModel(const std::string &path, onnx::ModelProto &model,
-               std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open file";
-    return false;
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string bytes = buffer.str();
-  if (endsWith(path, ".onnxtxt") || endsWith(path, ".txt")) {
-    try {
-      onnx::OnnxParser parser(bytes.c_str());
-      auto status = parser.Parse(model);
-      if (!status.IsOK()) {
-        error = "cannot parse ONNX text syntax: " +
-                firstLine(status.ErrorMessage());
-        return false;
-      }
-    } catch (const std::exception &e) {
-      error = "cannot parse ONNX text syntax: " + firstLine(e.what());
-      return false;
-    }
-    return true;
-  }
-  if (bytes.empty()) {
-    error = "file is empty";
-    return false;
-  }
-  if (!model.ParseFromString(bytes) || !model.has_graph()) {
-    error = "not an ONNX model (cannot parse the protobuf; truncated or "
-            "another format?)";
-    return false;
-  }
-  return true;
-}
-
 std::vector<int64_t> declaredShape(const onnx::ValueInfoProto &vi,
                                    std::string &symbolic) {
   std::vector<int64_t> shape;
@@ -296,6 +259,43 @@ const std::vector<std::string> &supportedOnnxOps() {
   return ops;
 }
 
+bool loadOnnxModel(const std::string &path, onnx::ModelProto &model,
+                   std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open file";
+    return false;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string bytes = buffer.str();
+  if (endsWith(path, ".onnxtxt") || endsWith(path, ".txt")) {
+    try {
+      onnx::OnnxParser parser(bytes.c_str());
+      auto status = parser.Parse(model);
+      if (!status.IsOK()) {
+        error = "cannot parse ONNX text syntax: " +
+                firstLine(status.ErrorMessage());
+        return false;
+      }
+    } catch (const std::exception &e) {
+      error = "cannot parse ONNX text syntax: " + firstLine(e.what());
+      return false;
+    }
+    return true;
+  }
+  if (bytes.empty()) {
+    error = "file is empty";
+    return false;
+  }
+  if (!model.ParseFromString(bytes) || !model.has_graph()) {
+    error = "not an ONNX model (cannot parse the protobuf; truncated or "
+            "another format?)";
+    return false;
+  }
+  return true;
+}
+
 ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
                         const ImportOptions &options, ImportResult &result,
                         std::string &error) {
@@ -305,7 +305,7 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     error = path + ": " + message;
     return ModuleOp();
   };
-  if (!loadModel(path, model, error))
+  if (!loadOnnxModel(path, model, error))
     return fail(error);
   result.opset = defaultOpset(model);
   if (result.opset < 0)

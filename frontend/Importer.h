@@ -15,6 +15,10 @@ class MLIRContext;
 class ModuleOp;
 } // namespace mlir
 
+namespace onnx {
+class ModelProto;
+} // namespace onnx
+
 namespace lathe {
 
 struct ImportOptions {
@@ -45,6 +49,12 @@ mlir::ModuleOp importOnnxFile(mlir::MLIRContext &context,
                               const std::string &path,
                               const ImportOptions &options,
                               ImportResult &result, std::string &error);
+
+/// Reads `path` (binary .onnx, or ONNX text syntax for .onnxtxt/.txt)
+/// without checking it. On failure sets `error` to one line without the
+/// file name (callers prefix it).
+bool loadOnnxModel(const std::string &path, onnx::ModelProto &model,
+                   std::string &error);
 
 /// ONNX op types (default domain) the importer handles, sorted.
 const std::vector<std::string> &supportedOnnxOps();

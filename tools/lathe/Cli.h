@@ -34,6 +34,7 @@ int runCommand(int argc, char **argv);
 int compileCommand(int argc, char **argv);
 int inspectCommand(int argc, char **argv);
 int graphCommand(int argc, char **argv);
+int trainCommand(int argc, char **argv);
 
 } // namespace lathe::cli
 

@@ -129,6 +129,8 @@ static void printUsage(FILE *out) {
            "                 fusion groups, memory plan\n"
            "  graph MODEL    draw the lathe-level graph (Graphviz dot, svg, "
            "png)\n"
+           "  train SPEC     train a model as a training spec (.pbtxt) "
+           "says\n"
            "  conformance [DIR]  run ONNX's backend test cases and "
            "compare\n"
            "  ops            list the ONNX operators lathe imports "
@@ -171,6 +173,8 @@ int main(int argc, char **argv) {
     return inspectCommand(argc - 1, argv + 1);
   if (command == "graph")
     return graphCommand(argc - 1, argv + 1);
+  if (command == "train")
+    return trainCommand(argc - 1, argv + 1);
   if (command == "ops") {
     if (argc > 2) {
       if (std::strcmp(argv[2], "--help") == 0) {

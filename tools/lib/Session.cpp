@@ -62,7 +62,8 @@ std::unique_ptr<Session> Session::compile(const std::string &modelPath,
   };
   uint64_t arenaBytes = readBytes("lathe.arena_bytes");
   uint64_t naiveBytes = readBytes("lathe.naive_bytes");
-  compiled->jit = JitModule::create(*module, request.pipeline.entryName, message);
+  compiled->jit =
+      JitModule::create(*module, request.pipeline.entryName, message);
   if (!compiled->jit) {
     message = modelPath + ": " + message;
     return fail();

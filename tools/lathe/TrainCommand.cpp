@@ -1,0 +1,148 @@
+// lathe train SPEC.pbtxt: read the training spec, the model and the data,
+// run the training loop (tools/lib/TrainingDriver.h) with a training step
+// (tools/lib/Training.h), and export the trained model as ONNX.
+#include "tools/lathe/Cli.h"
+
+#include "frontend/TrainingModel.h"
+#include "frontend/TrainingSpec.h"
+#include "tools/lib/TrainingDriver.h"
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace lathe::cli {
+
+static const char *kTrainHelp =
+    "usage: lathe train SPEC.pbtxt [options]\n"
+    "\n"
+    "Trains the model a training spec describes (protobuf text format; the\n"
+    "fields are documented in frontend/TrainingSpec.proto and\n"
+    "docs/training.md) and writes the trained model as ONNX.\n"
+    "\n"
+    "options:\n"
+    "  --epochs N            train N epochs in all (overrides the spec)\n"
+    "  --resume DIR          continue from a checkpoint (a checkpoint\n"
+    "                        directory, or the checkpoint root: the newest)\n"
+    "  --metrics-out FILE    write per-epoch metrics as CSV (rewritten after\n"
+    "                        every epoch)\n"
+    "  -o, --output FILE     where the trained model goes (overrides the\n"
+    "                        spec's output_model)\n"
+    "  --step KIND           compiled (default) or reference: the plain C++\n"
+    "                        softmax-regression step used to test the driver\n"
+    "  --no-progress         one line per epoch even on a terminal\n";
+
+int trainCommand(int argc, char **argv) {
+  std::string specPath, outputPath, stepKind = "compiled";
+  TrainerOptions options;
+  bool progress = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string inlineValue;
+    bool hasInline = false;
+    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
+      inlineValue = arg.substr(arg.find('=') + 1);
+      arg = arg.substr(0, arg.find('='));
+      hasInline = true;
+    }
+    auto value = [&](const char *flag) -> const char * {
+      if (hasInline)
+        return inlineValue.c_str();
+      if (i + 1 >= argc) {
+        fail(kBadUsage, std::string("train: ") + flag + " needs a value");
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kTrainHelp, stdout);
+      return kOk;
+    } else if (arg == "--epochs") {
+      const char *v = value("--epochs");
+      if (!v)
+        return kBadUsage;
+      char *end = nullptr;
+      long long n = std::strtoll(v, &end, 10);
+      if (!*v || *end || n <= 0)
+        return fail(kBadUsage, "train: --epochs expects a positive integer, "
+                               "got '" +
+                                   std::string(v) + "'");
+      options.epochs = n;
+    } else if (arg == "--resume") {
+      const char *v = value("--resume");
+      if (!v)
+        return kBadUsage;
+      options.resumeFrom = v;
+    } else if (arg == "--metrics-out") {
+      const char *v = value("--metrics-out");
+      if (!v)
+        return kBadUsage;
+      options.metricsPath = v;
+    } else if (arg == "-o" || arg == "--output") {
+      const char *v = value("--output");
+      if (!v)
+        return kBadUsage;
+      outputPath = v;
+    } else if (arg == "--step") {
+      const char *v = value("--step");
+      if (!v)
+        return kBadUsage;
+      stepKind = v;
+      if (stepKind != "compiled" && stepKind != "reference")
+        return fail(kBadUsage, "train: --step expects compiled or reference, "
+                               "got '" +
+                                   stepKind + "'");
+    } else if (arg == "--no-progress") {
+      progress = false;
+    } else if (!arg.empty() && arg[0] == '-') {
+      return fail(kBadUsage, "train: unknown option '" + arg + "'");
+    } else if (specPath.empty()) {
+      specPath = arg;
+    } else {
+      return fail(kBadUsage, "train: more than one spec given");
+    }
+  }
+  if (specPath.empty())
+    return fail(kBadUsage,
+                "train: no spec given (usage: lathe train SPEC.pbtxt ...)");
+
+  std::string error;
+  train::TrainingSpec spec;
+  if (!loadTrainingSpec(specPath, spec, error))
+    return fail(kBadInput, error);
+  if (!outputPath.empty())
+    spec.set_output_model(outputPath);
+  TrainingModel model;
+  if (!model.load(spec, specPath, error) ||
+      !initializeParameters(spec, specPath, model, error))
+    return fail(kBadInput, error);
+  TrainingData data;
+  TrainingSetup setup;
+  if (!loadTrainingData(spec, specPath, model, data, setup, error))
+    return fail(kBadInput, error);
+
+  std::unique_ptr<TrainingStep> step =
+      stepKind == "reference" ? createReferenceTrainingStep(setup, error)
+                              : createCompiledTrainingStep(setup, error);
+  if (!step)
+    return fail(kBadInput, specPath + ": " + error);
+
+  std::printf("training %s: %lld samples (%lld validation), batch %lld, "
+              "%lld steps per epoch\n",
+              model.path().c_str(), static_cast<long long>(data.train.size()),
+              static_cast<long long>(data.validation.size()),
+              static_cast<long long>(spec.batch_size()),
+              static_cast<long long>(data.train.size() / spec.batch_size()));
+  options.progressBar = progress && isatty(fileno(stdout));
+  Trainer trainer(spec, specPath, data, *step, options);
+  if (!trainer.run(error))
+    return fail(kBadInput, error);
+
+  std::string bytes;
+  if (!model.exportWith(trainer.finalParameters(), bytes, error) ||
+      !writeFileAtomic(spec.output_model(), bytes, error))
+    return fail(kBadInput, error);
+  std::printf("wrote %s\n", spec.output_model().c_str());
+  return kOk;
+}
+
+} // namespace lathe::cli
