@@ -1,0 +1,53 @@
+// Vector-Jacobian products of the reductions (DifferentiableOpInterface,
+// ir/LatheAutodiff.td): ReduceSum and ReduceMean spread the gradient evenly
+// over the elements each output summed.
+#include "ir/VJPUtils.h"
+
+using namespace mlir;
+
+namespace lathe {
+
+using vjp::typeOf;
+
+/// The gradient of a sum over `axes` of `input`: the output gradient with the
+/// reduced dims put back as size 1 (when they were dropped), broadcast over
+/// them, and multiplied by `scale`.
+static Value spreadOverAxes(OpBuilder &b, Location loc, Value g, Value input,
+                            ArrayRef<int64_t> axes, double scale) {
+  RankedTensorType inType = typeOf(input);
+  SmallVector<int64_t> kept(inType.getShape());
+  for (int64_t axis : axes)
+    kept[axis] = 1;
+  g = vjp::reshape(b, loc, g, kept);
+  if (scale != 1.0)
+    g = b.create<MulOp>(loc, g,
+                        vjp::scalar(b, loc, inType.getElementType(), scale));
+  if (kept != inType.getShape())
+    g = b.create<ExpandOp>(loc, g, inType.getShape());
+  return g;
+}
+
+LogicalResult ReduceSumOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  if (Value g = vjp::start(*this, resultGrads, operandGrads))
+    operandGrads[0] =
+        spreadOverAxes(b, getLoc(), g, getInput(), getAxes(), 1.0);
+  return success();
+}
+
+LogicalResult ReduceMeanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                     SmallVectorImpl<Value> &operandGrads) {
+  Value g = vjp::start(*this, resultGrads, operandGrads);
+  if (!g)
+    return success();
+  ArrayRef<int64_t> in = typeOf(getInput()).getShape();
+  int64_t count = 1;
+  for (int64_t axis : getAxes())
+    count *= in[axis];
+  // An empty reduction has mean NaN and no element to pass a gradient to.
+  operandGrads[0] = spreadOverAxes(b, getLoc(), g, getInput(), getAxes(),
+                                   count == 0 ? 1.0 : 1.0 / count);
+  return success();
+}
+
+} // namespace lathe
