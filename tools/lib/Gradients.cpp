@@ -39,9 +39,10 @@ bool differentiateMain(ModuleOp module, const GradientRequest &request,
   // graph output, in the order of imported.inputs/outputs.
   int64_t output = indexOf(imported.outputs, request.output);
   if (output < 0) {
-    error = modelPath + ": gradient of '" + request.output +
-            "': the model has no such output (outputs: " +
-            names(imported.outputs) + ")";
+    error =
+        modelPath + ": gradient of '" + request.output +
+        "': the model has no such output (outputs: " + names(imported.outputs) +
+        ")";
     return false;
   }
   if (!isFloat(imported.outputs[output].dtype)) {
@@ -61,9 +62,10 @@ bool differentiateMain(ModuleOp module, const GradientRequest &request,
   for (const std::string &name : request.wrt) {
     int64_t index = indexOf(imported.inputs, name);
     if (index < 0) {
-      error = modelPath + ": gradient with respect to '" + name +
-              "': the model has no such input (inputs: " +
-              names(imported.inputs) + ")";
+      error =
+          modelPath + ": gradient with respect to '" + name +
+          "': the model has no such input (inputs: " + names(imported.inputs) +
+          ")";
       return false;
     }
     if (!isFloat(imported.inputs[index].dtype)) {
