@@ -40,6 +40,10 @@ struct AutodiffPass : impl::AutodiffBase<AutodiffPass> {
 
   LogicalResult differentiate() {
     ModuleOp module = getOperation();
+    // Plain copies of the options: a pass option streams into a diagnostic
+    // as nothing.
+    std::string funcName = this->funcName;
+    int64_t output = this->output;
     auto fn = module.lookupSymbol<func::FuncOp>(funcName);
     if (!fn || fn.isExternal())
       return module.emitError("lathe-autodiff: no function @") << funcName;
