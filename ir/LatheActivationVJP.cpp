@@ -91,6 +91,56 @@ LogicalResult SoftplusOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+LogicalResult SeluOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  // x > 0: y' = gamma; else y = gamma alpha (e^x - 1), y' = y + gamma alpha.
+  if (Value g = vjp::start(*this, resultGrads, operandGrads)) {
+    Location loc = getLoc();
+    Type elementType = typeOf(g).getElementType();
+    double alpha = getAlphaAttr().getValueAsDouble();
+    double gamma = getGammaAttr().getValueAsDouble();
+    Value right = b.create<MulOp>(loc, g, scalar(b, loc, elementType, gamma));
+    Value left = b.create<MulOp>(
+        loc, g,
+        b.create<AddOp>(loc, getOutput(),
+                        scalar(b, loc, elementType, gamma * alpha)));
+    operandGrads[0] =
+        b.create<WhereOp>(loc, positive(b, loc, getInput()), right, left);
+  }
+  return success();
+}
+
+LogicalResult HardSigmoidOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &operandGrads) {
+  // alpha inside the linear piece (0 < y < 1), 0 where it saturates.
+  if (Value g = vjp::start(*this, resultGrads, operandGrads)) {
+    Location loc = getLoc();
+    Type elementType = typeOf(g).getElementType();
+    Value y = getOutput();
+    Value inside = b.create<AndOp>(
+        loc, b.create<GreaterOp>(loc, y, scalar(b, loc, elementType, 0.0)),
+        b.create<LessOp>(loc, y, scalar(b, loc, elementType, 1.0)));
+    Value slope = b.create<MulOp>(
+        loc, g, scalar(b, loc, elementType, getAlphaAttr().getValueAsDouble()));
+    operandGrads[0] =
+        b.create<WhereOp>(loc, inside, slope, scalar(b, loc, elementType, 0.0));
+  }
+  return success();
+}
+
+LogicalResult SoftsignOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  // y' = 1 / (1 + |x|)^2.
+  if (Value g = vjp::start(*this, resultGrads, operandGrads)) {
+    Location loc = getLoc();
+    Value d =
+        b.create<AddOp>(loc, scalar(b, loc, typeOf(g).getElementType(), 1.0),
+                        b.create<AbsOp>(loc, getInput()));
+    operandGrads[0] = b.create<DivOp>(loc, g, b.create<MulOp>(loc, d, d));
+  }
+  return success();
+}
+
 LogicalResult SoftmaxOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
                                   SmallVectorImpl<Value> &operandGrads) {
   // dx = y * (g - sum(g * y)) along the axis.

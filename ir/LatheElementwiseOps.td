@@ -192,19 +192,19 @@ class Lathe_NumericUnaryOp<string mnemonic, string formula,
 def Lathe_AbsOp : Lathe_NumericUnaryOp<"abs", "y = |x|", [Lathe_VJP]>;
 def Lathe_NegOp : Lathe_NumericUnaryOp<"neg", "y = -x", [Lathe_VJP]>;
 def Lathe_SignOp : Lathe_NumericUnaryOp<"sign",
-    "y = x > 0 ? 1 : x < 0 ? -1 : x (NaN stays NaN)">;
+    "y = x > 0 ? 1 : x < 0 ? -1 : x (NaN stays NaN)", [Lathe_VJP]>;
 
 def Lathe_ExpOp : Lathe_UnaryOp<"exp", "y = e^x", (ins), [Lathe_VJP]>;
 def Lathe_LogOp : Lathe_UnaryOp<"log", "y = ln(x)", (ins), [Lathe_VJP]>;
 def Lathe_SqrtOp : Lathe_UnaryOp<"sqrt", "y = sqrt(x)", (ins), [Lathe_VJP]>;
 def Lathe_ReciprocalOp : Lathe_UnaryOp<"reciprocal", "y = 1 / x", (ins), [Lathe_VJP]>;
-def Lathe_FloorOp : Lathe_UnaryOp<"floor", "y = floor(x)">;
-def Lathe_CeilOp : Lathe_UnaryOp<"ceil", "y = ceil(x)">;
+def Lathe_FloorOp : Lathe_UnaryOp<"floor", "y = floor(x)", (ins), [Lathe_VJP]>;
+def Lathe_CeilOp : Lathe_UnaryOp<"ceil", "y = ceil(x)", (ins), [Lathe_VJP]>;
 def Lathe_RoundOp : Lathe_UnaryOp<"round",
-    "y = x rounded to the nearest integer, halves to even">;
+    "y = x rounded to the nearest integer, halves to even", (ins), [Lathe_VJP]>;
 def Lathe_ErfOp : Lathe_UnaryOp<"erf", "y = erf(x)", (ins), [Lathe_VJP]>;
-def Lathe_SinOp : Lathe_UnaryOp<"sin", "y = sin(x)">;
-def Lathe_CosOp : Lathe_UnaryOp<"cos", "y = cos(x)">;
+def Lathe_SinOp : Lathe_UnaryOp<"sin", "y = sin(x)", (ins), [Lathe_VJP]>;
+def Lathe_CosOp : Lathe_UnaryOp<"cos", "y = cos(x)", (ins), [Lathe_VJP]>;
 def Lathe_TanOp : Lathe_UnaryOp<"tan", "y = tan(x)">;
 def Lathe_AsinOp : Lathe_UnaryOp<"asin", "y = asin(x)">;
 def Lathe_AcosOp : Lathe_UnaryOp<"acos", "y = acos(x)">;
@@ -229,17 +229,17 @@ def Lathe_EluOp : Lathe_UnaryOp<"elu",
     "y = x < 0 ? alpha * (exp(x) - 1) : x", (ins F32Attr:$alpha), [Lathe_VJP]>;
 def Lathe_SeluOp : Lathe_UnaryOp<"selu",
     "y = gamma * (x > 0 ? x : alpha * (exp(x) - 1))",
-    (ins F32Attr:$alpha, F32Attr:$gamma)>;
+    (ins F32Attr:$alpha, F32Attr:$gamma), [Lathe_VJP]>;
 def Lathe_CeluOp : Lathe_UnaryOp<"celu",
     "y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
     (ins F32Attr:$alpha)>;
 def Lathe_HardSigmoidOp : Lathe_UnaryOp<"hard_sigmoid",
     "y = max(0, min(1, alpha * x + beta))",
-    (ins F32Attr:$alpha, F32Attr:$beta)>;
+    (ins F32Attr:$alpha, F32Attr:$beta), [Lathe_VJP]>;
 def Lathe_HardSwishOp : Lathe_UnaryOp<"hard_swish",
     "y = x * max(0, min(1, x / 6 + 1 / 2))">;
 def Lathe_SoftplusOp : Lathe_UnaryOp<"softplus", "y = ln(exp(x) + 1)", (ins), [Lathe_VJP]>;
-def Lathe_SoftsignOp : Lathe_UnaryOp<"softsign", "y = x / (1 + |x|)">;
+def Lathe_SoftsignOp : Lathe_UnaryOp<"softsign", "y = x / (1 + |x|)", (ins), [Lathe_VJP]>;
 def Lathe_ThresholdedReluOp : Lathe_UnaryOp<"thresholded_relu",
     "y = x > alpha ? x : 0", (ins F32Attr:$alpha)>;
 

@@ -259,4 +259,50 @@ LogicalResult ErfOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+LogicalResult SinOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) {
+  if (Value g = vjp::start(*this, resultGrads, operandGrads))
+    operandGrads[0] =
+        b.create<MulOp>(getLoc(), g, b.create<CosOp>(getLoc(), getInput()));
+  return success();
+}
+
+LogicalResult CosOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) {
+  if (Value g = vjp::start(*this, resultGrads, operandGrads)) {
+    Location loc = getLoc();
+    operandGrads[0] = b.create<NegOp>(
+        loc, b.create<MulOp>(loc, g, b.create<SinOp>(loc, getInput())));
+  }
+  return success();
+}
+
+/// Floor, Ceil, Round and Sign are piecewise constant: their derivative is 0
+/// almost everywhere (as in PyTorch), so no gradient flows through them.
+static LogicalResult zeroVJP(Operation *op, ArrayRef<Value> resultGrads,
+                             SmallVectorImpl<Value> &operandGrads) {
+  vjp::start(op, resultGrads, operandGrads);
+  return success();
+}
+
+LogicalResult FloorOp::buildVJP(OpBuilder &, ArrayRef<Value> resultGrads,
+                                SmallVectorImpl<Value> &operandGrads) {
+  return zeroVJP(*this, resultGrads, operandGrads);
+}
+
+LogicalResult CeilOp::buildVJP(OpBuilder &, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  return zeroVJP(*this, resultGrads, operandGrads);
+}
+
+LogicalResult RoundOp::buildVJP(OpBuilder &, ArrayRef<Value> resultGrads,
+                                SmallVectorImpl<Value> &operandGrads) {
+  return zeroVJP(*this, resultGrads, operandGrads);
+}
+
+LogicalResult SignOp::buildVJP(OpBuilder &, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  return zeroVJP(*this, resultGrads, operandGrads);
+}
+
 } // namespace lathe

@@ -91,7 +91,7 @@ def Lathe_AveragePoolOp : Lathe_InferOp<"average_pool"> {
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_GlobalAveragePoolOp : Lathe_InferOp<"global_average_pool"> {
+def Lathe_GlobalAveragePoolOp : Lathe_InferOp<"global_average_pool", [Lathe_VJP]> {
   let summary = "mean over all spatial dimensions, kept as size 1";
   let description = "`[N, C, d...]` to `[N, C, 1...]`.";
   let arguments = (ins Lathe_FloatTensor:$input);

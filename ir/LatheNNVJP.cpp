@@ -88,6 +88,27 @@ LogicalResult GemmOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+LogicalResult
+GlobalAveragePoolOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) {
+  // Every element of a channel contributes 1/count of its mean.
+  Value g = vjp::start(*this, resultGrads, operandGrads);
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  RankedTensorType inType = typeOf(getInput());
+  int64_t count = 1;
+  for (int64_t d : inType.getShape().drop_front(2))
+    count *= d;
+  if (count > 1)
+    g = b.create<MulOp>(
+        loc, g, vjp::scalar(b, loc, inType.getElementType(), 1.0 / count));
+  if (typeOf(g).getShape() != inType.getShape())
+    g = b.create<ExpandOp>(loc, g, inType.getShape());
+  operandGrads[0] = g;
+  return success();
+}
+
 LogicalResult DropoutOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
                                   SmallVectorImpl<Value> &operandGrads) {
   // Inference dropout is the identity.

@@ -42,14 +42,15 @@ def Lathe_ReduceProdOp
     : Lathe_ReduceOp<"reduce_prod", "ReduceProd", "prod(x)">;
 def Lathe_ReduceL1Op : Lathe_ReduceOp<"reduce_l1", "ReduceL1", "sum(|x|)">;
 def Lathe_ReduceL2Op
-    : Lathe_ReduceOp<"reduce_l2", "ReduceL2", "sqrt(sum(x * x))">;
+    : Lathe_ReduceOp<"reduce_l2", "ReduceL2", "sqrt(sum(x * x))", [Lathe_VJP]>;
 def Lathe_ReduceLogSumOp
     : Lathe_ReduceOp<"reduce_log_sum", "ReduceLogSum", "log(sum(x))">;
 def Lathe_ReduceLogSumExpOp
     : Lathe_ReduceOp<"reduce_log_sum_exp", "ReduceLogSumExp",
-                     "m + log(sum(exp(x - m))) with m = max(x)">;
+                     "m + log(sum(exp(x - m))) with m = max(x)", [Lathe_VJP]>;
 def Lathe_ReduceSumSquareOp
-    : Lathe_ReduceOp<"reduce_sum_square", "ReduceSumSquare", "sum(x * x)">;
+    : Lathe_ReduceOp<"reduce_sum_square", "ReduceSumSquare", "sum(x * x)",
+                     [Lathe_VJP]>;
 
 //===----------------------------------------------------------------------===//
 // Arg-reductions

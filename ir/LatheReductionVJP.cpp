@@ -50,4 +50,46 @@ LogicalResult ReduceMeanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+LogicalResult
+ReduceSumSquareOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                            SmallVectorImpl<Value> &operandGrads) {
+  // d sum(x^2) = 2x.
+  if (Value g = vjp::start(*this, resultGrads, operandGrads)) {
+    Location loc = getLoc();
+    Value x = getInput();
+    operandGrads[0] =
+        b.create<MulOp>(loc, spreadOverAxes(b, loc, g, x, getAxes(), 2.0), x);
+  }
+  return success();
+}
+
+LogicalResult ReduceL2Op::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  // d sqrt(sum(x^2)) = x / y (NaN where y = 0, where it has no derivative).
+  if (Value g = vjp::start(*this, resultGrads, operandGrads)) {
+    Location loc = getLoc();
+    Value x = getInput();
+    Value y = spreadOverAxes(b, loc, getOutput(), x, getAxes(), 1.0);
+    operandGrads[0] =
+        b.create<MulOp>(loc, spreadOverAxes(b, loc, g, x, getAxes(), 1.0),
+                        b.create<DivOp>(loc, x, y));
+  }
+  return success();
+}
+
+LogicalResult
+ReduceLogSumExpOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                            SmallVectorImpl<Value> &operandGrads) {
+  // d log(sum(e^x)) = e^(x - y), the softmax over the reduced elements.
+  if (Value g = vjp::start(*this, resultGrads, operandGrads)) {
+    Location loc = getLoc();
+    Value x = getInput();
+    Value y = spreadOverAxes(b, loc, getOutput(), x, getAxes(), 1.0);
+    operandGrads[0] =
+        b.create<MulOp>(loc, spreadOverAxes(b, loc, g, x, getAxes(), 1.0),
+                        b.create<ExpOp>(loc, b.create<SubOp>(loc, x, y)));
+  }
+  return success();
+}
+
 } // namespace lathe

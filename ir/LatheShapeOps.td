@@ -87,7 +87,7 @@ def Lathe_ExpandOp : Lathe_InferOp<"expand", [Lathe_VJP]> {
   let hasFolder = 1;
 }
 
-def Lathe_TileOp : Lathe_InferOp<"tile"> {
+def Lathe_TileOp : Lathe_InferOp<"tile", [Lathe_VJP]> {
   let summary = "repeat the input along every dim";
   let description = "Result dim `d` is `input[d] * repeats[d]`.";
   let arguments = (ins Lathe_AnyTensor:$input, DenseI64ArrayAttr:$repeats);

@@ -59,6 +59,32 @@ LogicalResult ExpandOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+LogicalResult TileOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  Value g = vjp::start(*this, resultGrads, operandGrads);
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  RankedTensorType inType = typeOf(getInput());
+  ArrayRef<int64_t> repeats = getRepeats();
+  if (llvm::is_contained(repeats, 0)) {
+    operandGrads[0] = vjp::zeros(b, loc, inType);
+    return success();
+  }
+  // Result dim d holds repeats[d] copies of input dim d one after the
+  // other: split it into [repeats[d], in[d]] and sum over the copies.
+  SmallVector<int64_t> split, copies;
+  for (auto [d, size] : llvm::enumerate(inType.getShape())) {
+    copies.push_back(static_cast<int64_t>(split.size()));
+    split.push_back(repeats[d]);
+    split.push_back(size);
+  }
+  g = vjp::reshape(b, loc, g, split);
+  g = vjp::sumKeepDims(b, loc, g, copies);
+  operandGrads[0] = vjp::reshape(b, loc, g, inType.getShape());
+  return success();
+}
+
 LogicalResult ConcatOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
                                  SmallVectorImpl<Value> &operandGrads) {
   Value g = vjp::start(*this, resultGrads, operandGrads);

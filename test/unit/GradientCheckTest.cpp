@@ -294,6 +294,13 @@ TEST_F(GradientCheck, UnaryMath) {
   for (const char *op : {"Log", "Sqrt", "Reciprocal"})
     check(std::string("  y = ") + op + " (x)",
           {positive("x", randomShape(rng, 0, 3))}, seed++);
+  for (const char *op : {"Sin", "Cos", "Softsign"})
+    check(std::string("  y = ") + op + " (x)", {{"x", {2, 3}}}, seed++);
+  // Piecewise constant: zero gradient (the finite difference agrees away
+  // from the jumps); the Mul keeps x on the path.
+  for (const char *op : {"Floor", "Ceil", "Round", "Sign"})
+    check(std::string("  f = ") + op + " (x)\n  y = Mul (f, x)",
+          {{"x", {2, 3}, In::Float, -3.3, 3.3}}, seed++);
   // Chains: every op's gradient feeds the next one's.
   check("  a = Tanh (x)\n  b = Exp (a)\n  c = Sigmoid (b)\n  y = Log (c)",
         {{"x", {3, 4}}}, seed++);
@@ -307,6 +314,9 @@ TEST_F(GradientCheck, ParametricActivations) {
   for (const char *alpha : {"1.0", "0.5"})
     check(std::string("  y = Elu <alpha = ") + alpha + "> (x)", {{"x", {3, 4}}},
           seed++);
+  check("  y = Selu <alpha = 1.5, gamma = 1.1> (x)", {{"x", {3, 4}}}, seed++);
+  check("  y = HardSigmoid <alpha = 0.4, beta = 0.3> (x)",
+        {{"x", {3, 4}, In::Float, -4, 4}}, seed++);
   // Inference-mode Dropout is the identity.
   check("  y = Dropout <seed = 3> (x)", {{"x", {2, 5}}}, seed++);
 }
@@ -448,6 +458,24 @@ TEST_F(GradientCheck, ReduceSumMean) {
     check("  y = ReduceMean <keepdims = " + k + "> (x)", {{"x", {3, 2}}},
           seed++);
   }
+}
+
+TEST_F(GradientCheck, OtherReductions) {
+  uint32_t seed = 150;
+  for (const char *op : {"ReduceSumSquare", "ReduceL2", "ReduceLogSumExp"})
+    for (int keep : {0, 1})
+      check(std::string("  y = ") + op +
+                " <keepdims = " + std::to_string(keep) + ", axes = [0, 2]> (x)",
+            {{"x", {2, 3, 4}}}, seed++);
+  check("  y = GlobalAveragePool (x)", {{"x", {2, 3, 4, 5}}}, seed++);
+}
+
+TEST_F(GradientCheck, Tile) {
+  uint32_t seed = 160;
+  check("  r = Constant <value = int64[3] {2, 1, 3}> ()\n  y = Tile (x, r)",
+        {{"x", {2, 3, 2}}}, seed++);
+  check("  r = Constant <value = int64[2] {3, 2}> ()\n  y = Tile (x, r)",
+        {{"x", {1, 4}}}, seed++);
 }
 
 //===----------------------------------------------------------------------===//

@@ -164,8 +164,8 @@ int runCommand(int argc, char **argv) {
       for (size_t pos = 0; pos <= list.size();) {
         size_t comma = std::min(list.find(',', pos), list.size());
         if (comma == pos)
-          return fail(kBadUsage, "--wrt expects INPUT[,INPUT...], got '" +
-                                     list + "'");
+          return fail(kBadUsage,
+                      "--wrt expects INPUT[,INPUT...], got '" + list + "'");
         gradWrt.push_back(list.substr(pos, comma - pos));
         pos = comma + 1;
       }
