@@ -36,8 +36,10 @@ def Lathe_ReduceSumOp
     : Lathe_ReduceOp<"reduce_sum", "ReduceSum", "sum(x)", [Lathe_VJP]>;
 def Lathe_ReduceMeanOp
     : Lathe_ReduceOp<"reduce_mean", "ReduceMean", "sum(x) / count", [Lathe_VJP]>;
-def Lathe_ReduceMaxOp : Lathe_ReduceOp<"reduce_max", "ReduceMax", "max(x)">;
-def Lathe_ReduceMinOp : Lathe_ReduceOp<"reduce_min", "ReduceMin", "min(x)">;
+def Lathe_ReduceMaxOp
+    : Lathe_ReduceOp<"reduce_max", "ReduceMax", "max(x)", [Lathe_VJP]>;
+def Lathe_ReduceMinOp
+    : Lathe_ReduceOp<"reduce_min", "ReduceMin", "min(x)", [Lathe_VJP]>;
 def Lathe_ReduceProdOp
     : Lathe_ReduceOp<"reduce_prod", "ReduceProd", "prod(x)">;
 def Lathe_ReduceL1Op : Lathe_ReduceOp<"reduce_l1", "ReduceL1", "sum(|x|)">;

@@ -92,4 +92,36 @@ ReduceLogSumExpOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+/// ReduceMax and ReduceMin: the gradient goes to the elements equal to the
+/// result, split evenly among ties, as PyTorch's amax/amin do (and as
+/// lathe.max/lathe.min split it between two tied operands).
+static LogicalResult buildExtremumVJP(OpBuilder &b, Operation *op,
+                                      ArrayRef<int64_t> axes,
+                                      ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &operandGrads) {
+  Value g = vjp::start(op, resultGrads, operandGrads);
+  if (!g)
+    return success();
+  Location loc = op->getLoc();
+  Value x = op->getOperand(0);
+  Value y = spreadOverAxes(b, loc, op->getResult(0), x, axes, 1.0);
+  Value mask = vjp::maskToFloat(b, loc, b.create<EqualOp>(loc, x, y),
+                                typeOf(x).getElementType());
+  Value ties = vjp::sumKeepDims(b, loc, mask, axes);
+  operandGrads[0] =
+      b.create<MulOp>(loc, spreadOverAxes(b, loc, g, x, axes, 1.0),
+                      b.create<DivOp>(loc, mask, ties));
+  return success();
+}
+
+LogicalResult ReduceMaxOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  return buildExtremumVJP(b, *this, getAxes(), resultGrads, operandGrads);
+}
+
+LogicalResult ReduceMinOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  return buildExtremumVJP(b, *this, getAxes(), resultGrads, operandGrads);
+}
+
 } // namespace lathe

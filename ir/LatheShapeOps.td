@@ -94,7 +94,7 @@ def Lathe_TileOp : Lathe_InferOp<"tile", [Lathe_VJP]> {
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_PadOp : Lathe_InferOp<"pad"> {
+def Lathe_PadOp : Lathe_InferOp<"pad", [Lathe_VJP]> {
   let summary = "pad with a constant, the reflection or the edge value";
   let description = [{
     `pads` holds the begin pads of every dim followed by the end pads (ONNX

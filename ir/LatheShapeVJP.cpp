@@ -85,6 +85,42 @@ LogicalResult TileOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+LogicalResult PadOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) {
+  Value g = vjp::start(*this, resultGrads, operandGrads);
+  if (!g)
+    return success();
+  if (getMode() != "constant")
+    return emitError("no gradient for lathe.pad in ")
+           << getMode() << " mode yet";
+  Location loc = getLoc();
+  // Padding with the negated pads crops what was added and gives back (as
+  // zeros) what was cropped.
+  SmallVector<int64_t> pads;
+  for (int64_t p : getPads())
+    pads.push_back(-p);
+  Value gi =
+      llvm::all_of(pads, [](int64_t p) { return p == 0; })
+          ? g
+          : b.create<PadOp>(loc, g, Value(), pads, "constant").getResult();
+  operandGrads[0] = gi;
+  // The pad value fills every element that is not the input's.
+  Value value = getValue();
+  int64_t rank = typeOf(g).getRank();
+  if (value && isFloatTensor(value) && rank > 0) {
+    SmallVector<int64_t> all;
+    for (int64_t d = 0; d < rank; ++d)
+      all.push_back(d);
+    auto total = [&](Value v) -> Value {
+      return b.create<ReduceSumOp>(loc, v, all, /*keepdims=*/false);
+    };
+    operandGrads[1] =
+        vjp::reshape(b, loc, b.create<SubOp>(loc, total(g), total(gi)),
+                     typeOf(value).getShape());
+  }
+  return success();
+}
+
 LogicalResult ConcatOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
                                  SmallVectorImpl<Value> &operandGrads) {
   Value g = vjp::start(*this, resultGrads, operandGrads);

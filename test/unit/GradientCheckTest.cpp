@@ -468,6 +468,23 @@ TEST_F(GradientCheck, OtherReductions) {
                 " <keepdims = " + std::to_string(keep) + ", axes = [0, 2]> (x)",
             {{"x", {2, 3, 4}}}, seed++);
   check("  y = GlobalAveragePool (x)", {{"x", {2, 3, 4, 5}}}, seed++);
+  for (const char *op : {"ReduceMax", "ReduceMin"}) {
+    check(std::string("  y = ") + op + " <keepdims = 0, axes = [1]> (x)",
+          {{"x", {2, 3, 4}}}, seed++);
+    check(std::string("  y = ") + op + " <keepdims = 1> (x)", {{"x", {3, 4}}},
+          seed++);
+  }
+}
+
+TEST_F(GradientCheck, Pad) {
+  uint32_t seed = 170;
+  check("  p = Constant <value = int64[4] {1, 0, 2, 3}> ()\n"
+        "  y = Pad (x, p, v)",
+        {{"x", {2, 3}}, {"v", {}}}, seed++);
+  // Negative pads crop.
+  check("  p = Constant <value = int64[6] {0, -1, 2, 1, 0, -2}> ()\n"
+        "  y = Pad (x, p)",
+        {{"x", {3, 4, 5}}}, seed++);
 }
 
 TEST_F(GradientCheck, Tile) {
