@@ -12,8 +12,9 @@
 //===----------------------------------------------------------------------===//
 
 class Lathe_BinaryOp<string mnemonic, string onnxName, string rule = "",
-                     dag attrs = (ins)>
-    : Lathe_InferOp<mnemonic, [SameOperandsElementType, Lathe_Elementwise]> {
+                     dag attrs = (ins), list<Trait> traits = []>
+    : Lathe_InferOp<mnemonic, !listconcat(traits,
+        [SameOperandsElementType, Lathe_Elementwise])> {
   let summary = "elementwise " # onnxName # " with numpy broadcasting";
   let description = !strconcat([{
     Computes the operation elementwise over the operands broadcast against
@@ -31,23 +32,26 @@ class Lathe_BinaryOp<string mnemonic, string onnxName, string rule = "",
 // Either sign of zero counts as neutral: x + 0.0 gives +0.0 for x = -0.0,
 // which ONNX runtimes ignore as well. x*0 is not folded (NaN and inf).
 let hasFolder = 1 in {
-def Lathe_AddOp : Lathe_BinaryOp<"add", "Add">;
-def Lathe_SubOp : Lathe_BinaryOp<"sub", "Sub">;
-def Lathe_MulOp : Lathe_BinaryOp<"mul", "Mul">;
+def Lathe_AddOp : Lathe_BinaryOp<"add", "Add", "", (ins), [Lathe_VJP]>;
+def Lathe_SubOp : Lathe_BinaryOp<"sub", "Sub", "", (ins), [Lathe_VJP]>;
+def Lathe_MulOp : Lathe_BinaryOp<"mul", "Mul", "", (ins), [Lathe_VJP]>;
 def Lathe_DivOp : Lathe_BinaryOp<"div", "Div",
-    " Integer division truncates toward zero; a zero divisor gives 0 (no trap).">;
+    " Integer division truncates toward zero; a zero divisor gives 0 (no trap).",
+    (ins), [Lathe_VJP]>;
 }
 def Lathe_MaxOp : Lathe_BinaryOp<"max", "Max",
-    " Floats: a NaN operand gives NaN. ONNX's variadic Max is a chain.">;
+    " Floats: a NaN operand gives NaN. ONNX's variadic Max is a chain.",
+    (ins), [Lathe_VJP]>;
 def Lathe_MinOp : Lathe_BinaryOp<"min", "Min",
-    " Floats: a NaN operand gives NaN. ONNX's variadic Min is a chain.">;
+    " Floats: a NaN operand gives NaN. ONNX's variadic Min is a chain.",
+    (ins), [Lathe_VJP]>;
 def Lathe_ModOp : Lathe_BinaryOp<"mod", "Mod", [{
     With `fmod` the remainder has the sign of the dividend (C's fmod,
     truncated division); without it (integers only) it has the sign of the
     divisor (Python's %, floored division). A zero divisor gives 0.
   }], (ins BoolAttr:$fmod)>;
 
-def Lathe_PowOp : Lathe_InferOp<"pow", [Lathe_Elementwise]> {
+def Lathe_PowOp : Lathe_InferOp<"pow", [Lathe_Elementwise, Lathe_VJP]> {
   let summary = "elementwise power with numpy broadcasting";
   let description = [{
     `base ^ exponent`; the two element types may differ (ONNX Pow-12+). The
@@ -114,7 +118,7 @@ def Lathe_NotOp : Lathe_SameTypeOp<"not", [Lathe_Elementwise]> {
   let results = (outs Lathe_BoolTensor:$output);
 }
 
-def Lathe_WhereOp : Lathe_InferOp<"where", [Lathe_Elementwise]> {
+def Lathe_WhereOp : Lathe_InferOp<"where", [Lathe_Elementwise, Lathe_VJP]> {
   let summary = "elementwise select with numpy broadcasting";
   let description = [{
     `condition ? x : y`, the three operands broadcast against each other;
@@ -147,7 +151,7 @@ def Lathe_IsInfOp : Lathe_InferOp<"is_inf", [Lathe_Elementwise]> {
 // Type conversion
 //===----------------------------------------------------------------------===//
 
-def Lathe_CastOp : Lathe_InferOp<"cast", [Lathe_Elementwise]> {
+def Lathe_CastOp : Lathe_InferOp<"cast", [Lathe_Elementwise, Lathe_VJP]> {
   let summary = "elementwise conversion to another element type";
   let description = [{
     Converts each element to `to` (ONNX Cast and CastLike). Floats to
@@ -167,8 +171,8 @@ def Lathe_CastOp : Lathe_InferOp<"cast", [Lathe_Elementwise]> {
 //===----------------------------------------------------------------------===//
 
 class Lathe_UnaryOp<string mnemonic, string formula,
-                    dag attrs = (ins)>
-    : Lathe_SameTypeOp<mnemonic, [Lathe_Elementwise]> {
+                    dag attrs = (ins), list<Trait> traits = []>
+    : Lathe_SameTypeOp<mnemonic, !listconcat(traits, [Lathe_Elementwise])> {
   let summary = "elementwise " # formula;
   let description = "Computes `" # formula # "` for each element.";
   let arguments = !con((ins Lathe_FloatTensor:$input), attrs);
@@ -176,30 +180,31 @@ class Lathe_UnaryOp<string mnemonic, string formula,
 }
 
 // Integer and float operands alike (unsigned: abs is the identity).
-class Lathe_NumericUnaryOp<string mnemonic, string formula>
-    : Lathe_SameTypeOp<mnemonic, [Lathe_Elementwise]> {
+class Lathe_NumericUnaryOp<string mnemonic, string formula,
+                           list<Trait> traits = []>
+    : Lathe_SameTypeOp<mnemonic, !listconcat(traits, [Lathe_Elementwise])> {
   let summary = "elementwise " # formula;
   let description = "Computes `" # formula # "` for each element.";
   let arguments = (ins Lathe_NumericTensor:$input);
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_AbsOp : Lathe_NumericUnaryOp<"abs", "y = |x|">;
-def Lathe_NegOp : Lathe_NumericUnaryOp<"neg", "y = -x">;
+def Lathe_AbsOp : Lathe_NumericUnaryOp<"abs", "y = |x|", [Lathe_VJP]>;
+def Lathe_NegOp : Lathe_NumericUnaryOp<"neg", "y = -x", [Lathe_VJP]>;
 def Lathe_SignOp : Lathe_NumericUnaryOp<"sign",
-    "y = x > 0 ? 1 : x < 0 ? -1 : x (NaN stays NaN)">;
+    "y = x > 0 ? 1 : x < 0 ? -1 : x (NaN stays NaN)", [Lathe_VJP]>;
 
-def Lathe_ExpOp : Lathe_UnaryOp<"exp", "y = e^x">;
-def Lathe_LogOp : Lathe_UnaryOp<"log", "y = ln(x)">;
-def Lathe_SqrtOp : Lathe_UnaryOp<"sqrt", "y = sqrt(x)">;
-def Lathe_ReciprocalOp : Lathe_UnaryOp<"reciprocal", "y = 1 / x">;
-def Lathe_FloorOp : Lathe_UnaryOp<"floor", "y = floor(x)">;
-def Lathe_CeilOp : Lathe_UnaryOp<"ceil", "y = ceil(x)">;
+def Lathe_ExpOp : Lathe_UnaryOp<"exp", "y = e^x", (ins), [Lathe_VJP]>;
+def Lathe_LogOp : Lathe_UnaryOp<"log", "y = ln(x)", (ins), [Lathe_VJP]>;
+def Lathe_SqrtOp : Lathe_UnaryOp<"sqrt", "y = sqrt(x)", (ins), [Lathe_VJP]>;
+def Lathe_ReciprocalOp : Lathe_UnaryOp<"reciprocal", "y = 1 / x", (ins), [Lathe_VJP]>;
+def Lathe_FloorOp : Lathe_UnaryOp<"floor", "y = floor(x)", (ins), [Lathe_VJP]>;
+def Lathe_CeilOp : Lathe_UnaryOp<"ceil", "y = ceil(x)", (ins), [Lathe_VJP]>;
 def Lathe_RoundOp : Lathe_UnaryOp<"round",
-    "y = x rounded to the nearest integer, halves to even">;
-def Lathe_ErfOp : Lathe_UnaryOp<"erf", "y = erf(x)">;
-def Lathe_SinOp : Lathe_UnaryOp<"sin", "y = sin(x)">;
-def Lathe_CosOp : Lathe_UnaryOp<"cos", "y = cos(x)">;
+    "y = x rounded to the nearest integer, halves to even", (ins), [Lathe_VJP]>;
+def Lathe_ErfOp : Lathe_UnaryOp<"erf", "y = erf(x)", (ins), [Lathe_VJP]>;
+def Lathe_SinOp : Lathe_UnaryOp<"sin", "y = sin(x)", (ins), [Lathe_VJP]>;
+def Lathe_CosOp : Lathe_UnaryOp<"cos", "y = cos(x)", (ins), [Lathe_VJP]>;
 def Lathe_TanOp : Lathe_UnaryOp<"tan", "y = tan(x)">;
 def Lathe_AsinOp : Lathe_UnaryOp<"asin", "y = asin(x)">;
 def Lathe_AcosOp : Lathe_UnaryOp<"acos", "y = acos(x)">;
@@ -215,26 +220,26 @@ def Lathe_AtanhOp : Lathe_UnaryOp<"atanh", "y = atanh(x)">;
 //===----------------------------------------------------------------------===//
 
 // Relu-14 also takes signed integers.
-def Lathe_ReluOp : Lathe_NumericUnaryOp<"relu", "y = max(x, 0)">;
-def Lathe_SigmoidOp : Lathe_UnaryOp<"sigmoid", "y = 1 / (1 + exp(-x))">;
-def Lathe_TanhOp : Lathe_UnaryOp<"tanh", "y = tanh(x)">;
+def Lathe_ReluOp : Lathe_NumericUnaryOp<"relu", "y = max(x, 0)", [Lathe_VJP]>;
+def Lathe_SigmoidOp : Lathe_UnaryOp<"sigmoid", "y = 1 / (1 + exp(-x))", (ins), [Lathe_VJP]>;
+def Lathe_TanhOp : Lathe_UnaryOp<"tanh", "y = tanh(x)", (ins), [Lathe_VJP]>;
 def Lathe_LeakyReluOp : Lathe_UnaryOp<"leaky_relu",
-    "y = x < 0 ? alpha * x : x", (ins F32Attr:$alpha)>;
+    "y = x < 0 ? alpha * x : x", (ins F32Attr:$alpha), [Lathe_VJP]>;
 def Lathe_EluOp : Lathe_UnaryOp<"elu",
-    "y = x < 0 ? alpha * (exp(x) - 1) : x", (ins F32Attr:$alpha)>;
+    "y = x < 0 ? alpha * (exp(x) - 1) : x", (ins F32Attr:$alpha), [Lathe_VJP]>;
 def Lathe_SeluOp : Lathe_UnaryOp<"selu",
     "y = gamma * (x > 0 ? x : alpha * (exp(x) - 1))",
-    (ins F32Attr:$alpha, F32Attr:$gamma)>;
+    (ins F32Attr:$alpha, F32Attr:$gamma), [Lathe_VJP]>;
 def Lathe_CeluOp : Lathe_UnaryOp<"celu",
     "y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
     (ins F32Attr:$alpha)>;
 def Lathe_HardSigmoidOp : Lathe_UnaryOp<"hard_sigmoid",
     "y = max(0, min(1, alpha * x + beta))",
-    (ins F32Attr:$alpha, F32Attr:$beta)>;
+    (ins F32Attr:$alpha, F32Attr:$beta), [Lathe_VJP]>;
 def Lathe_HardSwishOp : Lathe_UnaryOp<"hard_swish",
     "y = x * max(0, min(1, x / 6 + 1 / 2))">;
-def Lathe_SoftplusOp : Lathe_UnaryOp<"softplus", "y = ln(exp(x) + 1)">;
-def Lathe_SoftsignOp : Lathe_UnaryOp<"softsign", "y = x / (1 + |x|)">;
+def Lathe_SoftplusOp : Lathe_UnaryOp<"softplus", "y = ln(exp(x) + 1)", (ins), [Lathe_VJP]>;
+def Lathe_SoftsignOp : Lathe_UnaryOp<"softsign", "y = x / (1 + |x|)", (ins), [Lathe_VJP]>;
 def Lathe_ThresholdedReluOp : Lathe_UnaryOp<"thresholded_relu",
     "y = x > alpha ? x : 0", (ins F32Attr:$alpha)>;
 
@@ -272,7 +277,7 @@ def Lathe_HardmaxOp : Lathe_SameTypeOp<"hardmax"> {
 }
 
 class Lathe_SoftmaxBase<string mnemonic, string formula>
-    : Lathe_SameTypeOp<mnemonic> {
+    : Lathe_SameTypeOp<mnemonic, [Lathe_VJP]> {
   let summary = formula # " along one axis";
   let description = [{
     Normalises along the single dimension `axis` (ONNX opset-13 semantics;

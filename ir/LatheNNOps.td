@@ -11,7 +11,7 @@
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def Lathe_GemmOp : Lathe_InferOp<"gemm"> {
+def Lathe_GemmOp : Lathe_InferOp<"gemm", [Lathe_VJP]> {
   let summary = "general matrix multiply: alpha * op(A) * op(B) + beta * C";
   let description = [{
     `op(X)` is `X` or its transpose per `transA`/`transB`. A and B are 2-D;
@@ -31,7 +31,7 @@ def Lathe_GemmOp : Lathe_InferOp<"gemm"> {
   let hasCanonicalizer = 1;
 }
 
-def Lathe_MatMulOp : Lathe_InferOp<"matmul", [SameOperandsElementType]> {
+def Lathe_MatMulOp : Lathe_InferOp<"matmul", [SameOperandsElementType, Lathe_VJP]> {
   let summary = "numpy matmul: batched, with broadcast batch dimensions";
   let description = [{
     Rank-1 operands are promoted (a leading or trailing 1 is inserted and
@@ -91,7 +91,7 @@ def Lathe_AveragePoolOp : Lathe_InferOp<"average_pool"> {
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_GlobalAveragePoolOp : Lathe_InferOp<"global_average_pool"> {
+def Lathe_GlobalAveragePoolOp : Lathe_InferOp<"global_average_pool", [Lathe_VJP]> {
   let summary = "mean over all spatial dimensions, kept as size 1";
   let description = "`[N, C, d...]` to `[N, C, 1...]`.";
   let arguments = (ins Lathe_FloatTensor:$input);
@@ -305,7 +305,7 @@ def Lathe_GridSampleOp : Lathe_InferOp<"grid_sample"> {
 // Regularisation
 //===----------------------------------------------------------------------===//
 
-def Lathe_DropoutOp : Lathe_SameTypeOp<"dropout"> {
+def Lathe_DropoutOp : Lathe_SameTypeOp<"dropout", [Lathe_VJP]> {
   let summary = "dropout in inference mode (the identity)";
   let description = [{
     In inference, dropout returns its input unchanged; `ratio` is kept for

@@ -2,6 +2,7 @@
 #ifndef LATHE_IR_LATHEOPS_H
 #define LATHE_IR_LATHEOPS_H
 
+#include "ir/LatheAutodiff.h"
 #include "ir/LatheDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"

@@ -12,6 +12,7 @@
 #define LATHE_OPS_TD
 
 include "ir/LatheDialect.td"
+include "ir/LatheAutodiff.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"

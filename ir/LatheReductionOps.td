@@ -15,8 +15,9 @@
 // the combination (abs, square, exp, sqrt, log) are part of the op, so that
 // each keeps ONNX's exact semantics (LogSumExp is computed stably) without
 // depending on separate elementwise ops.
-class Lathe_ReduceOp<string mnemonic, string onnxName, string formula>
-    : Lathe_InferOp<mnemonic> {
+class Lathe_ReduceOp<string mnemonic, string onnxName, string formula,
+                     list<Trait> traits = []>
+    : Lathe_InferOp<mnemonic, traits> {
   let summary = "ONNX " # onnxName # ": " # formula # " over `axes`";
   let description = "Reduces the dimensions listed in `axes` (ascending, "
     # "non-negative, no repeats; the importer normalises ONNX's negative "
@@ -31,23 +32,27 @@ class Lathe_ReduceOp<string mnemonic, string onnxName, string formula>
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_ReduceSumOp : Lathe_ReduceOp<"reduce_sum", "ReduceSum", "sum(x)">;
+def Lathe_ReduceSumOp
+    : Lathe_ReduceOp<"reduce_sum", "ReduceSum", "sum(x)", [Lathe_VJP]>;
 def Lathe_ReduceMeanOp
-    : Lathe_ReduceOp<"reduce_mean", "ReduceMean", "sum(x) / count">;
-def Lathe_ReduceMaxOp : Lathe_ReduceOp<"reduce_max", "ReduceMax", "max(x)">;
-def Lathe_ReduceMinOp : Lathe_ReduceOp<"reduce_min", "ReduceMin", "min(x)">;
+    : Lathe_ReduceOp<"reduce_mean", "ReduceMean", "sum(x) / count", [Lathe_VJP]>;
+def Lathe_ReduceMaxOp
+    : Lathe_ReduceOp<"reduce_max", "ReduceMax", "max(x)", [Lathe_VJP]>;
+def Lathe_ReduceMinOp
+    : Lathe_ReduceOp<"reduce_min", "ReduceMin", "min(x)", [Lathe_VJP]>;
 def Lathe_ReduceProdOp
     : Lathe_ReduceOp<"reduce_prod", "ReduceProd", "prod(x)">;
 def Lathe_ReduceL1Op : Lathe_ReduceOp<"reduce_l1", "ReduceL1", "sum(|x|)">;
 def Lathe_ReduceL2Op
-    : Lathe_ReduceOp<"reduce_l2", "ReduceL2", "sqrt(sum(x * x))">;
+    : Lathe_ReduceOp<"reduce_l2", "ReduceL2", "sqrt(sum(x * x))", [Lathe_VJP]>;
 def Lathe_ReduceLogSumOp
     : Lathe_ReduceOp<"reduce_log_sum", "ReduceLogSum", "log(sum(x))">;
 def Lathe_ReduceLogSumExpOp
     : Lathe_ReduceOp<"reduce_log_sum_exp", "ReduceLogSumExp",
-                     "m + log(sum(exp(x - m))) with m = max(x)">;
+                     "m + log(sum(exp(x - m))) with m = max(x)", [Lathe_VJP]>;
 def Lathe_ReduceSumSquareOp
-    : Lathe_ReduceOp<"reduce_sum_square", "ReduceSumSquare", "sum(x * x)">;
+    : Lathe_ReduceOp<"reduce_sum_square", "ReduceSumSquare", "sum(x * x)",
+                     [Lathe_VJP]>;
 
 //===----------------------------------------------------------------------===//
 // Arg-reductions

@@ -11,7 +11,7 @@
 // Shape and data movement
 //===----------------------------------------------------------------------===//
 
-def Lathe_FlattenOp : Lathe_InferOp<"flatten"> {
+def Lathe_FlattenOp : Lathe_InferOp<"flatten", [Lathe_VJP]> {
   let summary = "reshape to 2-D at an axis";
   let description = "Dims before `axis` form the rows, the rest the columns.";
   let arguments = (ins Lathe_AnyTensor:$input, I64Attr:$axis);
@@ -22,7 +22,7 @@ def Lathe_FlattenOp : Lathe_InferOp<"flatten"> {
   let hasCanonicalizer = 1;
 }
 
-def Lathe_ReshapeOp : Lathe_InferOp<"reshape"> {
+def Lathe_ReshapeOp : Lathe_InferOp<"reshape", [Lathe_VJP]> {
   let summary = "reshape to a static shape";
   let description = [{
     `shape` is fully resolved (no 0 or -1 entries: the importer applies
@@ -36,7 +36,7 @@ def Lathe_ReshapeOp : Lathe_InferOp<"reshape"> {
   let hasCanonicalizer = 1;
 }
 
-def Lathe_TransposeOp : Lathe_InferOp<"transpose"> {
+def Lathe_TransposeOp : Lathe_InferOp<"transpose", [Lathe_VJP]> {
   let summary = "permute dimensions";
   let description = "Result dim `i` is input dim `perm[i]`.";
   let arguments = (ins Lathe_AnyTensor:$input, DenseI64ArrayAttr:$perm);
@@ -47,14 +47,14 @@ def Lathe_TransposeOp : Lathe_InferOp<"transpose"> {
   let hasCanonicalizer = 1;
 }
 
-def Lathe_ConcatOp : Lathe_InferOp<"concat", [SameOperandsElementType]> {
+def Lathe_ConcatOp : Lathe_InferOp<"concat", [SameOperandsElementType, Lathe_VJP]> {
   let summary = "join tensors along an axis";
   let description = "All other dims must match. `axis` may be negative.";
   let arguments = (ins Variadic<Lathe_AnyTensor>:$inputs, I64Attr:$axis);
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_IdentityOp : Lathe_SameTypeOp<"identity"> {
+def Lathe_IdentityOp : Lathe_SameTypeOp<"identity", [Lathe_VJP]> {
   let summary = "returns its input";
   let description = "Kept so that graphs map one to one; removed by folding.";
   let arguments = (ins Lathe_AnyTensor:$input);
@@ -62,7 +62,7 @@ def Lathe_IdentityOp : Lathe_SameTypeOp<"identity"> {
   let hasFolder = 1;
 }
 
-def Lathe_SliceOp : Lathe_InferOp<"slice"> {
+def Lathe_SliceOp : Lathe_InferOp<"slice", [Lathe_VJP]> {
   let summary = "strided slice with static offsets, sizes and strides";
   let description = [{
     Result dim `d` holds input elements `offsets[d] + i * strides[d]` for
@@ -75,7 +75,7 @@ def Lathe_SliceOp : Lathe_InferOp<"slice"> {
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_ExpandOp : Lathe_InferOp<"expand"> {
+def Lathe_ExpandOp : Lathe_InferOp<"expand", [Lathe_VJP]> {
   let summary = "numpy broadcast of the input with a shape";
   let description = [{
     The result shape is the numpy broadcast of the input shape and `shape`
@@ -87,14 +87,14 @@ def Lathe_ExpandOp : Lathe_InferOp<"expand"> {
   let hasFolder = 1;
 }
 
-def Lathe_TileOp : Lathe_InferOp<"tile"> {
+def Lathe_TileOp : Lathe_InferOp<"tile", [Lathe_VJP]> {
   let summary = "repeat the input along every dim";
   let description = "Result dim `d` is `input[d] * repeats[d]`.";
   let arguments = (ins Lathe_AnyTensor:$input, DenseI64ArrayAttr:$repeats);
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_PadOp : Lathe_InferOp<"pad"> {
+def Lathe_PadOp : Lathe_InferOp<"pad", [Lathe_VJP]> {
   let summary = "pad with a constant, the reflection or the edge value";
   let description = [{
     `pads` holds the begin pads of every dim followed by the end pads (ONNX
@@ -154,7 +154,7 @@ def Lathe_ReverseSequenceOp : Lathe_InferOp<"reverse_sequence"> {
 // Gathers and scatters (run-time indices; negative ones count from the end)
 //===----------------------------------------------------------------------===//
 
-def Lathe_GatherOp : Lathe_InferOp<"gather"> {
+def Lathe_GatherOp : Lathe_InferOp<"gather", [Lathe_VJP]> {
   let summary = "take slices along an axis at run-time indices";
   let description = [{
     The result shape is `data[:axis] + indices + data[axis+1:]`; negative

@@ -270,4 +270,45 @@ def EmitEntryPoint : Pass<"lathe-emit-entry-point", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def Autodiff : Pass<"lathe-autodiff", "mlir::ModuleOp"> {
+  let summary = "Build the gradient function of a function (reverse-mode autodiff)";
+  let description = [{
+    Adds `@<func>_grad`: the same arguments as `@<func>`, returning its
+    results followed by the gradient of result `output` with respect to each
+    argument listed in `wrt` (in that order; each of the argument's type).
+    The seed is all ones, so a non-scalar output is differentiated as the
+    sum of its elements. The function body is copied and a reverse sweep
+    appends the backward graph in lathe ops: each op that both depends on a
+    `wrt` argument and reaches the output builds its vector-Jacobian product
+    through `DifferentiableOpInterface` (ir/LatheAutodiff.td); gradients of
+    a value used several times are summed with `lathe.add`. Only float
+    tensors carry gradients (comparisons, indices and shapes stop them). An
+    argument the output does not depend on gets a zero gradient.
+
+    An op on the path without the interface fails the pass with an error at
+    the op, naming the ONNX node: "no gradient for lathe.conv yet".
+
+    ```mlir
+    func.func @main(%x: tensor<3xf32>) -> tensor<f32> {
+      %0 = lathe.mul %x, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+      %1 = lathe.reduce_sum %0 {axes = array<i64: 0>, keepdims = false} : ...
+      return %1 : tensor<f32>
+    }
+    // lathe-autodiff{wrt=0} adds
+    func.func @main_grad(%x: tensor<3xf32>) -> (tensor<f32>, tensor<3xf32>)
+    // returning (sum(x*x), 2x): the reduce_sum's gradient is expanded to
+    // [3] and the mul's two operand gradients (g*x each) are added.
+    ```
+  }];
+  let options = [
+    Option<"funcName", "func", "std::string", "\"main\"",
+           "The function to differentiate">,
+    Option<"output", "output", "int64_t", "0",
+           "Index of the result to differentiate (seed gradient 1)">,
+    ListOption<"wrt", "wrt", "int64_t",
+               "Indices of the arguments to differentiate with respect to">
+  ];
+  let dependentDialects = ["lathe::LatheDialect"];
+}
+
 #endif // LATHE_PASSES_TD

@@ -27,7 +27,14 @@ static const char *kRunHelp =
     "  --output OUT.npz       write every output, keyed by its ONNX name\n"
     "  --seed S               seed of the random inputs (default 0)\n"
     "  -O0                    skip graph optimisation\n"
-    "  --print-ir-after-all   print the IR after every pass to stderr\n";
+    "  --print-ir-after-all   print the IR after every pass to stderr\n"
+    "  --grad OUTPUT          also compute the gradient of OUTPUT (a float\n"
+    "                         output; summed when it has several elements)\n"
+    "                         with respect to the inputs named by --wrt;\n"
+    "                         they follow the outputs as grad_<INPUT>, e.g.\n"
+    "                         a saliency map: --grad logit --wrt image\n"
+    "  --wrt INPUT[,INPUT]    the float inputs to differentiate with respect\n"
+    "                         to (needed by --grad)\n";
 
 static Tensor randomTensor(const TensorInfo &info, std::mt19937_64 &rng) {
   Tensor t(info.dtype, info.shape);
@@ -85,7 +92,8 @@ static void printSummary(const TensorInfo &info, const Tensor &t) {
 }
 
 int runCommand(int argc, char **argv) {
-  std::string model, outputPath;
+  std::string model, outputPath, gradOutput;
+  std::vector<std::string> gradWrt;
   std::vector<std::pair<std::string, std::string>> inputFiles;
   SessionOptions options;
   uint64_t seed = 0;
@@ -143,6 +151,24 @@ int runCommand(int argc, char **argv) {
       options.optLevel = 0;
     } else if (arg == "--print-ir-after-all") {
       options.printIRAfterAll = true;
+    } else if (arg == "--grad") {
+      const char *v = value("--grad");
+      if (!v)
+        return kBadUsage;
+      gradOutput = v;
+    } else if (arg == "--wrt") {
+      const char *v = value("--wrt");
+      if (!v)
+        return kBadUsage;
+      std::string list = v;
+      for (size_t pos = 0; pos <= list.size();) {
+        size_t comma = std::min(list.find(',', pos), list.size());
+        if (comma == pos)
+          return fail(kBadUsage,
+                      "--wrt expects INPUT[,INPUT...], got '" + list + "'");
+        gradWrt.push_back(list.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
     } else if (!arg.empty() && arg[0] == '-') {
       return fail(kBadUsage, "run: unknown option '" + arg + "'");
     } else if (model.empty()) {
@@ -153,6 +179,10 @@ int runCommand(int argc, char **argv) {
   }
   if (model.empty())
     return fail(kBadUsage, "run: no model given (usage: lathe run MODEL ...)");
+  if (gradOutput.empty() != gradWrt.empty())
+    return fail(kBadUsage, "run: --grad and --wrt go together");
+  if (!gradOutput.empty())
+    options.gradients = GradientRequest{gradOutput, gradWrt};
 
   std::map<std::string, Tensor> given;
   for (const auto &[name, file] : inputFiles) {

@@ -239,6 +239,15 @@ bool compileModel(MLIRContext &ctx, const CompileRequest &request,
     }
     return success();
   });
+  if (request.gradients &&
+      !differentiateMain(*module, *request.gradients, request.modelPath,
+                         imported, error)) {
+    if (error.empty())
+      error = diagnostic.empty()
+                  ? request.modelPath + ": differentiation failed"
+                  : diagnostic;
+    return false;
+  }
   PassManager pm(&ctx);
   std::string dumpError;
   if (!instrument(pm, request, &dumpError, error))

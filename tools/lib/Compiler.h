@@ -4,6 +4,7 @@
 #define LATHE_TOOLS_COMPILER_H
 
 #include "frontend/Importer.h"
+#include "lathe/Session.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -36,6 +37,11 @@ struct CompileRequest {
   /// this pass (`lathe graph --after=PASS`); an error when the pipeline to
   /// `stage` has no such pass.
   std::string stopAfter;
+  /// When set, @main is replaced by its gradient function right after
+  /// import (lathe-autodiff): its results are the outputs followed by
+  /// `grad_<input>` for each input of `wrt`, and `imported.outputs` lists
+  /// them so.
+  std::optional<GradientRequest> gradients;
 };
 
 /// The argument names of the passes `buildPipeline` adds for `stage`, in
@@ -53,6 +59,14 @@ bool compileModel(mlir::MLIRContext &ctx, const CompileRequest &request,
                   ImportResult &imported, std::string &error,
                   double *importSeconds = nullptr,
                   double *passSeconds = nullptr);
+
+/// Replaces @main of an imported module by its gradient function for
+/// `request` (CompileRequest::gradients; tools/lib/Gradients.cpp) and appends
+/// the gradient outputs to `imported.outputs`. Errors of the pass reach the
+/// context's diagnostic handler; name errors are returned in `error`.
+bool differentiateMain(mlir::ModuleOp module, const GradientRequest &request,
+                       const std::string &modelPath, ImportResult &imported,
+                       std::string &error);
 
 } // namespace lathe
 

@@ -41,6 +41,7 @@ std::unique_ptr<Session> Session::compile(const std::string &modelPath,
   request.import.constantInputs = options.constantInputs;
   request.pipeline.optLevel = options.optLevel;
   request.printIRAfterAll = options.printIRAfterAll;
+  request.gradients = options.gradients;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   ImportResult imported;
   std::unique_ptr<Session> session(new Session());

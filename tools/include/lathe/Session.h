@@ -18,10 +18,20 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace lathe {
+
+/// What to differentiate (SessionOptions::gradients): the gradient of the
+/// output named `output` with respect to the inputs named in `wrt` (float
+/// inputs). A non-scalar output is differentiated as the sum of its
+/// elements.
+struct GradientRequest {
+  std::string output;
+  std::vector<std::string> wrt;
+};
 
 struct SessionOptions {
   /// Static shapes for inputs whose ONNX shape has symbolic or unknown dims.
@@ -33,6 +43,11 @@ struct SessionOptions {
   int optLevel = 1;
   /// Print the IR after every pass to stderr (like mlir-opt).
   bool printIRAfterAll = false;
+  /// When set, the compiled Session returns the model's outputs followed by
+  /// one gradient per `wrt` input, named `grad_<input>`, of that input's
+  /// shape and dtype (reverse-mode autodiff, pass lathe-autodiff): saliency
+  /// maps, adversarial examples, gradient checks.
+  std::optional<GradientRequest> gradients;
 };
 
 struct TensorInfo {
