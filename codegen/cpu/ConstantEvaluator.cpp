@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 
 using namespace mlir;
 
@@ -96,6 +97,11 @@ LogicalResult evaluateOnCpu(ModuleOp module,
 
 } // namespace
 
-void registerCpuConstantEvaluator() { setConstantEvaluator(evaluateOnCpu); }
+void registerCpuConstantEvaluator() {
+  // Contexts may be created on several threads (one Session each); the
+  // evaluator is set once.
+  static std::once_flag once;
+  std::call_once(once, [] { setConstantEvaluator(evaluateOnCpu); });
+}
 
 } // namespace lathe
