@@ -7,6 +7,7 @@
 #define LATHE_PASSES_CONSTANTEVALUATOR_H
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Support/LogicalResult.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -24,6 +25,11 @@ namespace lathe {
 using ConstantEvaluator = std::function<mlir::LogicalResult(
     mlir::ModuleOp module,
     llvm::SmallVectorImpl<mlir::DenseElementsAttr> &results)>;
+
+/// Bytes of a static tensor as compiled code stores it (a byte per bool).
+inline int64_t storageBytes(mlir::RankedTensorType type) {
+  return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+}
 
 void setConstantEvaluator(ConstantEvaluator evaluator);
 /// Null when no code generator registered one (folding is then skipped).

@@ -35,10 +35,7 @@ namespace {
 
 int64_t staticBytes(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !tensor.hasStaticShape())
-    return -1;
-  int64_t bits = tensor.getElementTypeBitWidth();
-  return tensor.getNumElements() * ((bits + 7) / 8);
+  return tensor && tensor.hasStaticShape() ? storageBytes(tensor) : -1;
 }
 
 struct FoldConstantsPass : impl::FoldConstantsBase<FoldConstantsPass> {

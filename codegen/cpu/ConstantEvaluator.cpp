@@ -42,9 +42,9 @@ DenseElementsAttr toAttr(RankedTensorType type, const uint8_t *data) {
       bits[i] = data[i] != 0;
     return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
   }
-  size_t bytes = n * ((type.getElementTypeBitWidth() + 7) / 8);
   return DenseElementsAttr::getFromRawBuffer(
-      type, ArrayRef<char>(reinterpret_cast<const char *>(data), bytes));
+      type,
+      ArrayRef<char>(reinterpret_cast<const char *>(data), storageBytes(type)));
 }
 
 LogicalResult evaluateOnCpu(ModuleOp module,
@@ -83,8 +83,7 @@ LogicalResult evaluateOnCpu(ModuleOp module,
   std::vector<Buffer> outputs;
   std::vector<void *> pointers;
   for (RankedTensorType type : types) {
-    outputs.push_back(allocate(type.getNumElements() *
-                               ((type.getElementTypeBitWidth() + 7) / 8)));
+    outputs.push_back(allocate(storageBytes(type)));
     pointers.push_back(outputs.back().get());
   }
   if (!arena || llvm::any_of(outputs, [](const Buffer &b) { return !b; }))
