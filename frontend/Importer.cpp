@@ -183,10 +183,11 @@ bool bindShapes(onnx::GraphProto &graph, const std::set<std::string> &inits,
         std::string declared;
         for (int i = 0; i < tt->shape().dim_size(); ++i) {
           const auto &d = tt->shape().dim(i);
-          declared += (i ? "x" : "") + (d.has_dim_value()
-                                            ? std::to_string(d.dim_value())
-                                            : (d.dim_param().empty() ? std::string("?")
-                                                                     : d.dim_param()));
+          declared +=
+              (i ? "x" : "") + (d.has_dim_value()
+                                    ? std::to_string(d.dim_value())
+                                    : (d.dim_param().empty() ? std::string("?")
+                                                             : d.dim_param()));
           if (fits && d.has_dim_value() && d.dim_value() != dims[i])
             fits = false;
         }
@@ -203,8 +204,8 @@ bool bindShapes(onnx::GraphProto &graph, const std::set<std::string> &inits,
       continue;
     }
     if (!tt->has_shape()) {
-      error = "input '" + in.name() +
-              "' has no shape: give one with --shape " + in.name() + "=DIMS";
+      error = "input '" + in.name() + "' has no shape: give one with --shape " +
+              in.name() + "=DIMS";
       return false;
     }
     std::string symbolic;
@@ -217,14 +218,14 @@ bool bindShapes(onnx::GraphProto &graph, const std::set<std::string> &inits,
   }
   for (const auto &kv : options.shapes)
     if (!inputNames.count(kv.first)) {
-      error = "a shape is given for '" + kv.first +
-              "', which is not a model input";
+      error =
+          "a shape is given for '" + kv.first + "', which is not a model input";
       return false;
     }
   for (const auto &kv : options.constantInputs)
     if (!inputNames.count(kv.first)) {
-      error = "a value is given for '" + kv.first +
-              "', which is not a model input";
+      error =
+          "a value is given for '" + kv.first + "', which is not a model input";
       return false;
     }
   return true;
@@ -305,7 +306,9 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     error = path + ": " + message;
     return ModuleOp();
   };
-  if (!loadOnnxModel(path, model, error))
+  if (options.model)
+    model = *options.model;
+  else if (!loadOnnxModel(path, model, error))
     return fail(error);
   result.opset = defaultOpset(model);
   if (result.opset < 0)
@@ -332,8 +335,8 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     if (defaultDomain && (opImporters().count(node.op_type()) ||
                           isConstantFoldable(node.op_type())))
       continue;
-    std::string op = defaultDomain ? node.op_type()
-                                   : node.domain() + "." + node.op_type();
+    std::string op =
+        defaultDomain ? node.op_type() : node.domain() + "." + node.op_type();
     unsupported += std::string(count++ ? ", " : "") + op + " (node '" +
                    nodeName(node, i) + "')";
   }
@@ -397,8 +400,8 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     result.inputs.push_back({in.name(), static_cast<DType>(et), shape});
     argTypes.push_back(RankedTensorType::get(shape, elementType));
   }
-  auto func = func::FuncOp::create(fileLoc, "main",
-                                    b.getFunctionType(argTypes, {}));
+  auto func =
+      func::FuncOp::create(fileLoc, "main", b.getFunctionType(argTypes, {}));
   module.push_back(func);
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
@@ -410,8 +413,9 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
   for (const auto &[name, t] : options.constantInputs) {
     DenseElementsAttr attr = toElementsAttr(&ctx, t);
     if (!attr)
-      return failModule(path + ": frozen input '" + name + "' has element type " +
-                        dtypeName(t.dtype) + ", which lathe does not support yet");
+      return failModule(path + ": frozen input '" + name +
+                        "' has element type " + dtypeName(t.dtype) +
+                        ", which lathe does not support yet");
     values[name] = b.create<ConstantOp>(nodeLocation(&ctx, path, name), attr);
     constants[name] = t;
   }
@@ -527,8 +531,8 @@ ModuleOp importOnnxFile(MLIRContext &ctx, const std::string &path,
     func.setResultAttr(i, "lathe.name",
                        b.getStringAttr(result.outputs[i].name));
 
-  module->setAttr("lathe.num_inputs",
-                  b.getI64IntegerAttr(static_cast<int64_t>(result.inputs.size())));
+  module->setAttr("lathe.num_inputs", b.getI64IntegerAttr(static_cast<int64_t>(
+                                          result.inputs.size())));
   if (failed(verify(module)))
     return failModule(diagnostic.empty() ? path + ": the imported IR is invalid"
                                          : diagnostic);

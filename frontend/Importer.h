@@ -27,6 +27,10 @@ struct ImportOptions {
   /// Inputs frozen to a value at compile time (e.g. a Reshape's shape that
   /// a model takes as an input): they become constants, not arguments.
   std::map<std::string, Tensor> constantInputs;
+  /// When set, this model is imported instead of reading the file; the path
+  /// still names it in errors and locates external tensor data. The
+  /// training step builds its graphs this way (frontend/TrainingGraph.cpp).
+  const onnx::ModelProto *model = nullptr;
 };
 
 struct ValueInfo {

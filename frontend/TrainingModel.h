@@ -37,6 +37,27 @@ struct TrainingParameter {
   int initRule = -1;
 };
 
+/// What TrainingModel::buildStepGraph builds (frontend/TrainingGraph.cpp).
+struct StepGraphOptions {
+  std::vector<int64_t> inputShape; // [batch, sample dims...]
+  std::vector<int64_t> labelShape; // [batch, label dims...]
+  DType labelDType = DType::I64;
+  std::vector<int64_t> outputShape; // of outputName() at this batch size
+  /// Training: outputs kLossName (mean loss plus regularisation) and
+  /// kCorrectName. Evaluation: kSampleLossName and kSampleCorrectName, per
+  /// sample, without regularisation. The correct-prediction outputs exist
+  /// only for losses with an accuracy (classification; bce and
+  /// bce_with_logits with one output per sample); they are float counts.
+  bool training = true;
+};
+
+/// Names of the values buildStepGraph adds.
+extern const char *const kLabelsName;
+extern const char *const kLossName;
+extern const char *const kCorrectName;
+extern const char *const kSampleLossName;
+extern const char *const kSampleCorrectName;
+
 class TrainingModel {
 public:
   TrainingModel();
@@ -74,6 +95,14 @@ public:
   /// be a parameter, with its dtype and shape.
   bool exportWith(const std::vector<std::pair<std::string, Tensor>> &values,
                   std::string &bytes, std::string &error) const;
+
+  /// The forward half of a training (or evaluation) step as an ONNX model:
+  /// this model with every parameter turned into a graph input (after the
+  /// data input and kLabelsName, in parameters() order) and the loss and
+  /// metrics of `spec` appended as the only outputs.
+  bool buildStepGraph(const train::TrainingSpec &spec,
+                      const StepGraphOptions &options, onnx::ModelProto &out,
+                      std::string &error) const;
 
 private:
   std::string path_, input_, output_;

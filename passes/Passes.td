@@ -311,4 +311,57 @@ def Autodiff : Pass<"lathe-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["lathe::LatheDialect"];
 }
 
+def InsertOptimizer : Pass<"lathe-insert-optimizer", "mlir::ModuleOp"> {
+  let summary = "Turn a gradient function into a training step (optimizer update)";
+  let description = [{
+    Expects `@<func>` as lathe-autodiff leaves it: its last `wrt.size()`
+    results are the gradients of the arguments listed in `wrt`, in that
+    order. Replaces each gradient by the parameter's updated value and adds
+    the optimizer's state, so that the function becomes one training step:
+
+    - a new argument `lathe.lr` (0-d f32): the learning rate of this step,
+      chosen by the caller's schedule;
+    - per parameter and per state slot of the optimizer (momentum and
+      nesterov: `velocity`; adagrad: `sum_sq`; rmsprop: `sq_avg`; adam: `m`,
+      `v`) an argument named `optimizer/<param>/<slot>`, zeros at the
+      start, and for adam one step counter `optimizer/t` (0-d f32);
+    - results: the original ones, then the new value of each parameter, then
+      the new state, each named (`lathe.name`) like the argument it
+      replaces. That naming is the state protocol of the training step: a
+      result named like an argument is that argument's value for the next
+      step.
+
+    The update is the textbook one, in this order: weight decay (g += wd *
+    w), clipping each element to [-clip-value, clip-value], scaling all
+    gradients by min(1, clip-global-norm / ||g||) (the norm over every
+    parameter), then sgd (w -= lr g), momentum (v = mu v + g; w -= lr v),
+    nesterov (v = mu v + g; w -= lr (g + mu v)), adagrad (s += g^2; w -= lr
+    g / (sqrt(s) + eps)), rmsprop (s = rho s + (1 - rho) g^2; same step) or
+    adam (t += 1; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= lr
+    m^ / (sqrt(v^) + eps) with m^ = m / (1 - b1^t), v^ = v / (1 - b2^t)).
+    These are PyTorch's torch.optim updates with its defaults for
+    dampening, initial accumulators and the like. Everything is lathe ops,
+    so the update fuses with the gradient computation.
+  }];
+  let options = [
+    Option<"funcName", "func", "std::string", "\"main\"",
+           "The gradient function to turn into a step">,
+    ListOption<"wrt", "wrt", "int64_t",
+               "The differentiated arguments (as given to lathe-autodiff)">,
+    Option<"kind", "kind", "std::string", "\"sgd\"",
+           "sgd, momentum, nesterov, adagrad, rmsprop or adam">,
+    Option<"momentum", "momentum", "double", "0.9", "momentum and nesterov">,
+    Option<"beta1", "beta1", "double", "0.9", "adam">,
+    Option<"beta2", "beta2", "double", "0.999", "adam">,
+    Option<"eps", "eps", "double", "1e-8", "adagrad, rmsprop and adam">,
+    Option<"rho", "rho", "double", "0.9", "rmsprop">,
+    Option<"weightDecay", "weight-decay", "double", "0", "L2 weight decay">,
+    Option<"clipValue", "clip-value", "double", "0",
+           "Clip each gradient element to +-clip-value (0: off)">,
+    Option<"clipGlobalNorm", "clip-global-norm", "double", "0",
+           "Scale gradients to at most this global L2 norm (0: off)">
+  ];
+  let dependentDialects = ["lathe::LatheDialect"];
+}
+
 #endif // LATHE_PASSES_TD

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""End-to-end test of `lathe train` with the reference step (linear.pbtxt):
+"""End-to-end test of `lathe train` with one training step (linear.pbtxt):
 
 1. an uninterrupted 4-epoch run with checkpoints and --metrics-out;
 2. the same run stopped after 2 epochs (--epochs 2), then continued with
@@ -9,7 +9,8 @@
    its initializers are the checkpoint's parameters, and `lathe run` on it
    classifies validation digits as well as the CSV says (within one sample).
 
-Usage: check_train_cli.py LATHE SOURCE_DIR WORK_DIR
+Usage: check_train_cli.py LATHE SOURCE_DIR WORK_DIR [STEP]
+STEP is `compiled` or `reference` (the default), for `lathe train --step`.
 """
 import csv
 import os
@@ -38,6 +39,7 @@ def rows_without_seconds(path):
 
 def main():
     lathe, src, work = sys.argv[1:4]
+    step = "--step=" + (sys.argv[4] if len(sys.argv) > 4 else "reference")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     spec_src = os.path.join(src, "test/training/linear.pbtxt")
@@ -56,14 +58,14 @@ def main():
             f.write(text + '\ncheckpoint { dir: "ck_%s" }\n' % name)
 
     full_model = os.path.join(work, "full.onnx")
-    out = run([lathe, "train", specs["full"], "--step=reference", "-o", full_model,
+    out = run([lathe, "train", specs["full"], step, "-o", full_model,
                "--metrics-out", os.path.join(work, "full.csv")])
     assert out.count("\nepoch ") + out.startswith("epoch ") == 4, out  # 4 plain lines
 
     part_model = os.path.join(work, "part.onnx")
-    run([lathe, "train", specs["part"], "--step=reference", "--epochs", "2",
+    run([lathe, "train", specs["part"], step, "--epochs", "2",
          "-o", part_model, "--metrics-out", os.path.join(work, "part.csv")])
-    out = run([lathe, "train", specs["part"], "--step=reference", "--resume",
+    out = run([lathe, "train", specs["part"], step, "--resume",
                os.path.join(work, "ck_part"), "-o", part_model,
                "--metrics-out", os.path.join(work, "part.csv")])
     assert "resuming from" in out and "epoch-0002" in out, out

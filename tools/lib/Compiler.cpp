@@ -3,6 +3,7 @@
 #include "codegen/cpu/CpuBackend.h"
 #include "ir/Location.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassInstrumentation.h"
@@ -214,6 +215,74 @@ static bool instrument(PassManager &pm, const CompileRequest &request,
   return true;
 }
 
+/// The DType of a tensor element type, if the runtime has one.
+static std::optional<DType> dtypeOf(Type t) {
+  if (t.isF32())
+    return DType::F32;
+  if (t.isF64())
+    return DType::F64;
+  if (t.isF16())
+    return DType::F16;
+  if (t.isBF16())
+    return DType::BF16;
+  if (t.isInteger(1))
+    return DType::Bool;
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+    case 8:
+      return u ? DType::U8 : DType::I8;
+    case 16:
+      return u ? DType::U16 : DType::I16;
+    case 32:
+      return u ? DType::U32 : DType::I32;
+    case 64:
+      return u ? DType::U64 : DType::I64;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Rebuilds imported.inputs/outputs from @main's signature and `lathe.name`
+/// attributes (after CompileRequest::afterImport changed it), and the
+/// module's lathe.num_inputs.
+static bool syncSignature(ModuleOp module, ImportResult &imported,
+                          std::string &error) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  auto describe = [&](Type type, StringAttr name, const char *what,
+                      unsigned index, std::vector<ValueInfo> &into) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    std::optional<DType> dtype =
+        tensor ? dtypeOf(tensor.getElementType()) : std::nullopt;
+    if (!tensor || !tensor.hasStaticShape() || !dtype) {
+      error = std::string(what) + " " + std::to_string(index) +
+              " of the step function is not a static tensor of a runtime type";
+      return false;
+    }
+    into.push_back(
+        {name ? name.str() : std::string(what) + std::to_string(index), *dtype,
+         std::vector<int64_t>(tensor.getShape().begin(),
+                              tensor.getShape().end())});
+    return true;
+  };
+  imported.inputs.clear();
+  imported.outputs.clear();
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    if (!describe(main.getArgumentTypes()[i],
+                  main.getArgAttrOfType<StringAttr>(i, "lathe.name"), "input",
+                  i, imported.inputs))
+      return false;
+  for (unsigned i = 0; i < main.getNumResults(); ++i)
+    if (!describe(main.getResultTypes()[i],
+                  main.getResultAttrOfType<StringAttr>(i, "lathe.name"),
+                  "output", i, imported.outputs))
+      return false;
+  module->setAttr(
+      "lathe.num_inputs",
+      Builder(module.getContext()).getI64IntegerAttr(main.getNumArguments()));
+  return true;
+}
+
 bool compileModel(MLIRContext &ctx, const CompileRequest &request,
                   OwningOpRef<ModuleOp> &module, ImportResult &imported,
                   std::string &error, double *importSeconds,
@@ -247,6 +316,19 @@ bool compileModel(MLIRContext &ctx, const CompileRequest &request,
                   ? request.modelPath + ": differentiation failed"
                   : diagnostic;
     return false;
+  }
+  if (request.afterImport) {
+    if (!request.afterImport(*module, error)) {
+      if (error.empty())
+        error = diagnostic.empty()
+                    ? request.modelPath + ": building the training step failed"
+                    : diagnostic;
+      return false;
+    }
+    if (!syncSignature(*module, imported, error)) {
+      error = request.modelPath + ": " + error;
+      return false;
+    }
   }
   PassManager pm(&ctx);
   std::string dumpError;

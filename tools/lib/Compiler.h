@@ -11,6 +11,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,20 @@ struct CompileRequest {
   /// `grad_<input>` for each input of `wrt`, and `imported.outputs` lists
   /// them so.
   std::optional<GradientRequest> gradients;
+  /// Runs right after import (and `gradients`), before the pipeline: the
+  /// training step appends its backward graph and optimizer here. It may
+  /// change @main's signature; `imported.inputs`/`outputs` are then rebuilt
+  /// from the `lathe.name` attributes of its arguments and results. Errors
+  /// of passes it runs reach the diagnostic handler; others go in `error`.
+  std::function<bool(mlir::ModuleOp, std::string &error)> afterImport;
+};
+
+/// Builds Sessions from a CompileRequest (Session::compile is this with the
+/// request its SessionOptions describe).
+class SessionFactory {
+public:
+  static std::unique_ptr<Session> create(const CompileRequest &request,
+                                         std::string *error);
 };
 
 /// The argument names of the passes `buildPipeline` adds for `stage`, in

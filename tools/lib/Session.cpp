@@ -33,8 +33,6 @@ static std::vector<TensorInfo> toInfo(const std::vector<ValueInfo> &values) {
 std::unique_ptr<Session> Session::compile(const std::string &modelPath,
                                           const SessionOptions &options,
                                           std::string *error) {
-  std::string message;
-  auto ctx = createCompilerContext();
   CompileRequest request;
   request.modelPath = modelPath;
   request.import.shapes = options.shapes;
@@ -42,6 +40,14 @@ std::unique_ptr<Session> Session::compile(const std::string &modelPath,
   request.pipeline.optLevel = options.optLevel;
   request.printIRAfterAll = options.printIRAfterAll;
   request.gradients = options.gradients;
+  return SessionFactory::create(request, error);
+}
+
+std::unique_ptr<Session> SessionFactory::create(const CompileRequest &request,
+                                                std::string *error) {
+  const std::string &modelPath = request.modelPath;
+  std::string message;
+  auto ctx = createCompilerContext();
   mlir::OwningOpRef<mlir::ModuleOp> module;
   ImportResult imported;
   std::unique_ptr<Session> session(new Session());
@@ -143,6 +149,18 @@ bool Session::run(const std::vector<Tensor> &inputs,
   if (lathe_run(&module_->desc, arena_, in.data(), out.data(), message,
                 sizeof(message)) != LATHE_OK)
     return fail(message);
+  return true;
+}
+
+bool Session::runBuffers(const void *const *inputs, void *const *outputs,
+                         std::string *error) {
+  char message[256] = {0};
+  if (lathe_run(&module_->desc, arena_, const_cast<void *const *>(inputs),
+                outputs, message, sizeof(message)) != LATHE_OK) {
+    if (error)
+      *error = path_ + ": " + message;
+    return false;
+  }
   return true;
 }
 

@@ -86,7 +86,15 @@ public:
   bool run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs,
            std::string *error);
 
+  /// Runs the model on caller-owned buffers, without copies or checks:
+  /// `inputs[i]` and `outputs[i]` must hold inputs()[i] and outputs()[i]
+  /// exactly (dtype, shape, dense row-major). For hot loops (a training
+  /// step) where the buffers were checked once.
+  bool runBuffers(const void *const *inputs, void *const *outputs,
+                  std::string *error);
+
 private:
+  friend class SessionFactory; // tools/lib/Compiler.h
   Session();
   std::string path_;
   std::vector<TensorInfo> inputs_, outputs_;
