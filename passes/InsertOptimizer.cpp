@@ -73,7 +73,7 @@ struct InsertOptimizerPass : impl::InsertOptimizerBase<InsertOptimizerPass> {
     Block &body = fn.getBody().front();
     auto ret = cast<func::ReturnOp>(body.getTerminator());
     size_t keep = fn.getNumResults() - numParams;
-    SmallVector<Value> params, grads;
+    SmallVector<Value> params, grads, rawGrads;
     SmallVector<std::string> names;
     for (size_t i = 0; i < numParams; ++i) {
       int64_t index = wrt[i];
@@ -92,6 +92,7 @@ struct InsertOptimizerPass : impl::InsertOptimizerBase<InsertOptimizerPass> {
       names.push_back(name ? name.str() : "arg" + std::to_string(index));
     }
 
+    rawGrads = grads;
     OpBuilder b(ret);
     Location loc = ret.getLoc();
     Type f32 = b.getF32Type();
@@ -224,6 +225,11 @@ struct InsertOptimizerPass : impl::InsertOptimizerBase<InsertOptimizerPass> {
       results.push_back(newState[i]);
       resultAttrs.push_back(named(stateNames[i]));
     }
+    if (keepGradients)
+      for (size_t i = 0; i < numParams; ++i) {
+        results.push_back(rawGrads[i]);
+        resultAttrs.push_back(named("grad/" + names[i]));
+      }
     b.create<func::ReturnOp>(loc, results);
     ret.erase();
     SmallVector<DictionaryAttr> argAttrs;

@@ -359,7 +359,10 @@ def InsertOptimizer : Pass<"lathe-insert-optimizer", "mlir::ModuleOp"> {
     Option<"clipValue", "clip-value", "double", "0",
            "Clip each gradient element to +-clip-value (0: off)">,
     Option<"clipGlobalNorm", "clip-global-norm", "double", "0",
-           "Scale gradients to at most this global L2 norm (0: off)">
+           "Scale gradients to at most this global L2 norm (0: off)">,
+    Option<"keepGradients", "keep-gradients", "bool", "false",
+           "Also return each raw gradient (before decay and clipping) as a "
+           "last result named grad/<param> (lathe train --trace)">
   ];
   let dependentDialects = ["lathe::LatheDialect"];
 }

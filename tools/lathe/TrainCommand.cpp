@@ -5,6 +5,7 @@
 
 #include "frontend/TrainingModel.h"
 #include "frontend/TrainingSpec.h"
+#include "lathe/Npy.h"
 #include "tools/lib/TrainingDriver.h"
 
 #include <cstdio>
@@ -29,10 +30,14 @@ static const char *kTrainHelp =
     "                        spec's output_model)\n"
     "  --step KIND           compiled (default) or reference: the plain C++\n"
     "                        softmax-regression step used to test the driver\n"
+    "  --trace FILE.npz      record the first steps (loss, learning rate,\n"
+    "                        raw gradients, parameters after each step)\n"
+    "  --trace-steps N       how many steps --trace records (default 5)\n"
     "  --no-progress         one line per epoch even on a terminal\n";
 
 int trainCommand(int argc, char **argv) {
-  std::string specPath, outputPath, stepKind = "compiled";
+  std::string specPath, outputPath, tracePath, stepKind = "compiled";
+  int64_t traceSteps = 5;
   TrainerOptions options;
   bool progress = true;
   for (int i = 1; i < argc; ++i) {
@@ -91,6 +96,22 @@ int trainCommand(int argc, char **argv) {
         return fail(kBadUsage, "train: --step expects compiled or reference, "
                                "got '" +
                                    stepKind + "'");
+    } else if (arg == "--trace") {
+      const char *v = value("--trace");
+      if (!v)
+        return kBadUsage;
+      tracePath = v;
+    } else if (arg == "--trace-steps") {
+      const char *v = value("--trace-steps");
+      if (!v)
+        return kBadUsage;
+      char *end = nullptr;
+      long long n = std::strtoll(v, &end, 10);
+      if (!*v || *end || n <= 0)
+        return fail(kBadUsage, "train: --trace-steps expects a positive "
+                               "integer, got '" +
+                                   std::string(v) + "'");
+      traceSteps = n;
     } else if (arg == "--no-progress") {
       progress = false;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -120,6 +141,7 @@ int trainCommand(int argc, char **argv) {
   if (!loadTrainingData(spec, specPath, model, data, setup, error))
     return fail(kBadInput, error);
 
+  setup.keepGradients = !tracePath.empty();
   std::unique_ptr<TrainingStep> step =
       stepKind == "reference" ? createReferenceTrainingStep(setup, error)
                               : createCompiledTrainingStep(setup, error);
@@ -133,8 +155,15 @@ int trainCommand(int argc, char **argv) {
               static_cast<long long>(spec.batch_size()),
               static_cast<long long>(data.train.size() / spec.batch_size()));
   options.progressBar = progress && isatty(fileno(stdout));
+  std::vector<NamedTensor> trace;
+  if (!tracePath.empty()) {
+    options.trace = &trace;
+    options.traceSteps = traceSteps;
+  }
   Trainer trainer(spec, specPath, data, *step, options);
   if (!trainer.run(error))
+    return fail(kBadInput, error);
+  if (!tracePath.empty() && !writeNpz(tracePath, trace, &error))
     return fail(kBadInput, error);
 
   std::string bytes;

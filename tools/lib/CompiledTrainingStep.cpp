@@ -57,6 +57,7 @@ struct Binding {
     Correct,
     SampleLoss,
     SampleCorrect,
+    Gradient,
     Scratch
   };
   Kind kind;
@@ -204,6 +205,8 @@ public:
     return assign(numParams_, slots_.size(), values, "optimizer state", error);
   }
 
+  std::vector<NamedTensor> gradients() const override { return gradients_; }
+
 private:
   /// @main (the imported forward + loss) becomes the step: training form,
   /// gradient of the loss with respect to the trainable parameters, update.
@@ -250,6 +253,7 @@ private:
     optimizer.clipValue = o.has_clip_value() ? o.clip_value() : 0;
     optimizer.clipGlobalNorm =
         o.has_clip_global_norm() ? o.clip_global_norm() : 0;
+    optimizer.keepGradients = setup_.keepGradients;
 
     mlir::PassManager pm(module.getContext());
     pm.addPass(createAutodiff(autodiff));
@@ -316,6 +320,9 @@ private:
       } else if (out.name == kCorrectName) {
         trainOut_.push_back({Binding::Correct});
         hasAccuracy_ = true;
+      } else if (llvm::StringRef(out.name).starts_with("grad/")) {
+        gradients_.push_back({out.name, Tensor(out.dtype, out.shape)});
+        trainOut_.push_back({Binding::Gradient, gradients_.size() - 1});
       } else if (auto it = slotOf.find(out.name); it != slotOf.end()) {
         Slot &s = slots_[it->second];
         s.updated = true;
@@ -386,6 +393,8 @@ private:
       return sampleLoss_.data.data();
     case Binding::SampleCorrect:
       return sampleCorrect_.data.data();
+    case Binding::Gradient:
+      return gradients_[b.slot].second.data.data();
     default:
       return scratch_[b.slot].data.data();
     }
@@ -424,6 +433,7 @@ private:
   bool hasAccuracy_ = false;
   Tensor lr_, step_, loss_, correct_, sampleLoss_, sampleCorrect_;
   std::vector<Tensor> scratch_;
+  std::vector<NamedTensor> gradients_;
   std::vector<void *> inPtrs_, outPtrs_;
 };
 

@@ -82,6 +82,9 @@ public:
   virtual std::vector<NamedTensor> optimizerState() const = 0;
   virtual bool setOptimizerState(const std::vector<NamedTensor> &values,
                                  std::string &error) = 0;
+  /// The gradients of the last step, before weight decay and clipping, named
+  /// `grad/<param>` (TrainingSetup::keepGradients; empty otherwise).
+  virtual std::vector<NamedTensor> gradients() const { return {}; }
 };
 
 /// What a step implementation is built from.
@@ -95,6 +98,8 @@ struct TrainingSetup {
   std::vector<int64_t> outputShape;     // model output at batch_size
   DType labelDType = DType::I64;
   uint64_t seed = 0;
+  /// Keep each step's raw gradients for gradients() (lathe train --trace).
+  bool keepGradients = false;
 };
 
 using TrainingStepFactory = std::function<std::unique_ptr<TrainingStep>(

@@ -212,6 +212,22 @@ bool Trainer::evaluate(EpochMetrics &metrics, std::string &error) {
   return true;
 }
 
+void Trainer::traceStep(const StepResult &r, double lr) {
+  std::string k = std::to_string(state_.stepsDone);
+  auto scalar = [](float v) {
+    Tensor t(DType::F32, {});
+    t.as<float>()[0] = v;
+    return t;
+  };
+  std::vector<NamedTensor> &trace = *options_.trace;
+  trace.push_back({"loss/" + k, scalar(static_cast<float>(r.loss))});
+  trace.push_back({"lr/" + k, scalar(static_cast<float>(lr))});
+  for (const NamedTensor &g : step_.gradients()) // named grad/<param>
+    trace.push_back({"grad/" + k + g.first.substr(4), g.second});
+  for (const NamedTensor &p : step_.parameters())
+    trace.push_back({"param/" + k + "/" + p.first, p.second});
+}
+
 bool Trainer::runEpoch(int64_t epoch, EpochMetrics &metrics,
                        std::string &error) {
   const Dataset &train = data_.train;
@@ -246,6 +262,9 @@ bool Trainer::runEpoch(int64_t epoch, EpochMetrics &metrics,
                    : "last good checkpoint: " + lastCheckpoint_);
       return false;
     }
+    if (options_.trace &&
+        state_.stepsDone < static_cast<uint64_t>(options_.traceSteps))
+      traceStep(r, lr);
     lossSum += r.loss;
     accuracy &= r.correct >= 0;
     correct += r.correct;

@@ -32,6 +32,11 @@ struct TrainerOptions {
   bool progressBar = false;
   /// Progress and summaries; null for silence.
   FILE *out = stdout;
+  /// When set, the first `traceSteps` steps of this run are recorded here:
+  /// `loss/<k>`, `lr/<k>` (0-d), `grad/<k>/<param>` (TrainingStep::gradients,
+  /// when the step keeps them) and `param/<k>/<param>` after step k.
+  std::vector<NamedTensor> *trace = nullptr;
+  int64_t traceSteps = 0;
 };
 
 /// The learning rate for the step after `epochsDone` epochs and `stepsDone`
@@ -61,6 +66,7 @@ public:
 private:
   bool resume(std::string &error);
   bool runEpoch(int64_t epoch, EpochMetrics &metrics, std::string &error);
+  void traceStep(const StepResult &r, double lr);
   bool evaluate(EpochMetrics &metrics, std::string &error);
   void progress(int64_t epoch, int64_t batch, int64_t batches, double lossMean,
                 double seconds);
