@@ -12,6 +12,7 @@
 // Only ops whose signature is the same in every opset lathe accepts are used,
 // except ReduceSum, whose axes moved from an attribute to an input in opset
 // 13 (reduceSum below writes either form).
+#include "frontend/OnnxTensor.h"
 #include "frontend/TrainingModel.h"
 
 #include "onnx/onnx_pb.h"
@@ -351,6 +352,76 @@ bool TrainingModel::buildStepGraph(const TrainingSpec &spec,
   w.output(loss, kLossName, f32, {});
   if (!sampleCorrect.empty())
     w.output(w.reduceSum(sampleCorrect, {}, false), kCorrectName, f32, {});
+  return true;
+}
+
+} // namespace lathe
+
+namespace lathe {
+
+namespace {
+
+/// Rewrites a FLOAT tensor proto as DOUBLE (other types untouched).
+bool widenTensor(onnx::TensorProto &proto, const std::string &dir,
+                 std::string &error) {
+  if (proto.data_type() != onnx::TensorProto::FLOAT)
+    return true;
+  Tensor t;
+  if (!tensorFromProto(proto, dir, t, error))
+    return false;
+  std::string name = proto.name();
+  proto.Clear();
+  proto.set_name(name);
+  proto.set_data_type(onnx::TensorProto::DOUBLE);
+  for (int64_t d : t.shape)
+    proto.add_dims(d);
+  for (int64_t i = 0; i < t.numel(); ++i)
+    proto.add_double_data(t.as<float>()[i]);
+  return true;
+}
+
+void widenType(onnx::TypeProto &type) {
+  if (type.has_tensor_type() &&
+      type.tensor_type().elem_type() == onnx::TensorProto::FLOAT)
+    type.mutable_tensor_type()->set_elem_type(onnx::TensorProto::DOUBLE);
+}
+
+} // namespace
+
+bool widenToFloat64(onnx::ModelProto &model, const std::string &path,
+                    std::string &error) {
+  onnx::GraphProto &graph = *model.mutable_graph();
+  std::string dir = directoryOf(path);
+  for (auto &vi : *graph.mutable_input())
+    widenType(*vi.mutable_type());
+  for (auto &vi : *graph.mutable_output())
+    widenType(*vi.mutable_type());
+  graph.clear_value_info();
+  for (auto &init : *graph.mutable_initializer())
+    if (!widenTensor(init, dir, error)) {
+      error = path + ": " + error;
+      return false;
+    }
+  for (auto &node : *graph.mutable_node()) {
+    if (node.attribute_size() == 0)
+      continue;
+    for (auto &a : *node.mutable_attribute()) {
+      if (a.has_g() || a.graphs_size()) {
+        error = path + ": node '" + node.name() + "' (" + node.op_type() +
+                "): subgraphs cannot be converted to float64";
+        return false;
+      }
+      if (a.has_t() && !widenTensor(*a.mutable_t(), dir, error)) {
+        error = path + ": node '" + node.name() + "': " + error;
+        return false;
+      }
+      // Cast (and the random generators' dtype) naming float32.
+      if ((a.name() == "to" || a.name() == "dtype") &&
+          a.type() == onnx::AttributeProto::INT &&
+          a.i() == onnx::TensorProto::FLOAT)
+        a.set_i(onnx::TensorProto::DOUBLE);
+    }
+  }
   return true;
 }
 

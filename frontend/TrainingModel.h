@@ -58,6 +58,12 @@ extern const char *const kCorrectName;
 extern const char *const kSampleLossName;
 extern const char *const kSampleCorrectName;
 
+/// Rewrites a model's float32 tensors as float64: inputs, outputs,
+/// initializers, constant attributes and Cast targets (for gradient checks
+/// in float64). Models with subgraphs are refused.
+bool widenToFloat64(onnx::ModelProto &model, const std::string &path,
+                    std::string &error);
+
 class TrainingModel {
 public:
   TrainingModel();

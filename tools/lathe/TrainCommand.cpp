@@ -6,6 +6,7 @@
 #include "frontend/TrainingModel.h"
 #include "frontend/TrainingSpec.h"
 #include "lathe/Npy.h"
+#include "tools/lib/GradientCheck.h"
 #include "tools/lib/TrainingDriver.h"
 
 #include <cstdio>
@@ -33,13 +34,17 @@ static const char *kTrainHelp =
     "  --trace FILE.npz      record the first steps (loss, learning rate,\n"
     "                        raw gradients, parameters after each step)\n"
     "  --trace-steps N       how many steps --trace records (default 5)\n"
-    "  --no-progress         one line per epoch even on a terminal\n";
+    "  --no-progress         one line per epoch even on a terminal\n"
+    "  --check-gradients     do not train: compare the compiled gradients of\n"
+    "                        the loss with central finite differences in\n"
+    "                        float64 on the first 4 training samples, print\n"
+    "                        the relative errors (exit 1 above 1e-6)\n";
 
 int trainCommand(int argc, char **argv) {
   std::string specPath, outputPath, tracePath, stepKind = "compiled";
   int64_t traceSteps = 5;
   TrainerOptions options;
-  bool progress = true;
+  bool progress = true, checkGradients = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string inlineValue;
@@ -112,6 +117,8 @@ int trainCommand(int argc, char **argv) {
                                "integer, got '" +
                                    std::string(v) + "'");
       traceSteps = n;
+    } else if (arg == "--check-gradients") {
+      checkGradients = true;
     } else if (arg == "--no-progress") {
       progress = false;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -141,6 +148,14 @@ int trainCommand(int argc, char **argv) {
   if (!loadTrainingData(spec, specPath, model, data, setup, error))
     return fail(kBadInput, error);
 
+  if (checkGradients) {
+    bool passed = false;
+    if (!checkTrainingGradients(setup, data, GradientCheckOptions(), stdout,
+                                passed, error))
+      return fail(kBadInput, error);
+    return passed ? kOk
+                  : fail(kBadInput, specPath + ": the gradient check failed");
+  }
   setup.keepGradients = !tracePath.empty();
   std::unique_ptr<TrainingStep> step =
       stepKind == "reference" ? createReferenceTrainingStep(setup, error)
