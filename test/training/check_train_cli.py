@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """End-to-end test of `lathe train` with one training step (linear.pbtxt):
 
-1. an uninterrupted 4-epoch run with checkpoints and --metrics-out;
+1. an uninterrupted 4-epoch run with checkpoints and --metrics-out, run
+   twice: the two exported models must be byte-identical;
 2. the same run stopped after 2 epochs (--epochs 2), then continued with
    --resume: the exported model must be byte-identical to run 1's and the
    metrics CSV equal except for the timing column;
@@ -61,6 +62,12 @@ def main():
     out = run([lathe, "train", specs["full"], step, "-o", full_model,
                "--metrics-out", os.path.join(work, "full.csv")])
     assert out.count("\nepoch ") + out.startswith("epoch ") == 4, out  # 4 plain lines
+
+    # Determinism: a second run with the same seed gives the same bytes.
+    again = os.path.join(work, "again.onnx")
+    run([lathe, "train", specs["full"], step, "-o", again, "--no-progress"])
+    with open(full_model, "rb") as a, open(again, "rb") as b:
+        assert a.read() == b.read(), "two runs with one seed differ"
 
     part_model = os.path.join(work, "part.onnx")
     run([lathe, "train", specs["part"], step, "--epochs", "2",
