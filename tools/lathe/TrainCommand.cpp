@@ -9,6 +9,8 @@
 #include "tools/lib/GradientCheck.h"
 #include "tools/lib/TrainingDriver.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <unistd.h>
 
@@ -35,14 +37,50 @@ static const char *kTrainHelp =
     "                        raw gradients, parameters after each step)\n"
     "  --trace-steps N       how many steps --trace records (default 5)\n"
     "  --no-progress         one line per epoch even on a terminal\n"
+    "  --bench N             do not train: time N steps on the first batch\n"
+    "                        (after 3 warm-up steps) and print the median\n"
     "  --check-gradients     do not train: compare the compiled gradients of\n"
     "                        the loss with central finite differences in\n"
     "                        float64 on the first 4 training samples, print\n"
     "                        the relative errors (exit 1 above 1e-6)\n";
 
+static double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+/// lathe train --bench N: the step's own time, without data handling.
+static int benchStep(TrainingStep &step, const train::TrainingSpec &spec,
+                     const TrainingData &data, int64_t steps,
+                     double compileSeconds) {
+  std::vector<int64_t> order(spec.batch_size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = static_cast<int64_t>(i % data.train.size());
+  Batch batch;
+  gatherBatch(data.train, order, 0, spec.batch_size(), batch);
+  std::vector<double> times;
+  std::string error;
+  for (int64_t i = 0; i < steps + 3; ++i) {
+    batch.step = static_cast<uint64_t>(i);
+    StepResult r;
+    auto start = std::chrono::steady_clock::now();
+    if (!step.step(batch, static_cast<float>(spec.optimizer().lr()), r, error))
+      return fail(kBadInput, error);
+    if (i >= 3)
+      times.push_back(secondsSince(start));
+  }
+  std::sort(times.begin(), times.end());
+  std::printf("step: median %.4f ms, min %.4f ms over %lld steps (batch "
+              "%lld); compile %.2f s\n",
+              times[times.size() / 2] * 1e3, times[0] * 1e3,
+              static_cast<long long>(steps),
+              static_cast<long long>(spec.batch_size()), compileSeconds);
+  return kOk;
+}
+
 int trainCommand(int argc, char **argv) {
   std::string specPath, outputPath, tracePath, stepKind = "compiled";
-  int64_t traceSteps = 5;
+  int64_t traceSteps = 5, benchSteps = 0;
   TrainerOptions options;
   bool progress = true, checkGradients = false;
   for (int i = 1; i < argc; ++i) {
@@ -117,6 +155,17 @@ int trainCommand(int argc, char **argv) {
                                "integer, got '" +
                                    std::string(v) + "'");
       traceSteps = n;
+    } else if (arg == "--bench") {
+      const char *v = value("--bench");
+      if (!v)
+        return kBadUsage;
+      char *end = nullptr;
+      long long n = std::strtoll(v, &end, 10);
+      if (!*v || *end || n <= 0)
+        return fail(kBadUsage, "train: --bench expects a positive integer, "
+                               "got '" +
+                                   std::string(v) + "'");
+      benchSteps = n;
     } else if (arg == "--check-gradients") {
       checkGradients = true;
     } else if (arg == "--no-progress") {
@@ -157,11 +206,14 @@ int trainCommand(int argc, char **argv) {
                   : fail(kBadInput, specPath + ": the gradient check failed");
   }
   setup.keepGradients = !tracePath.empty();
+  auto compileStart = std::chrono::steady_clock::now();
   std::unique_ptr<TrainingStep> step =
       stepKind == "reference" ? createReferenceTrainingStep(setup, error)
                               : createCompiledTrainingStep(setup, error);
   if (!step)
     return fail(kBadInput, specPath + ": " + error);
+  if (benchSteps > 0)
+    return benchStep(*step, spec, data, benchSteps, secondsSince(compileStart));
 
   std::printf("training %s: %lld samples (%lld validation), batch %lld, "
               "%lld steps per epoch\n",

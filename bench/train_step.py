@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""Training-step time of lathe's compiled step against PyTorch eager, measured
+in the same run on the same machine.
+
+For each case a PyTorch model (seeded) is exported to ONNX and described by a
+training spec; `lathe train SPEC --bench N` prints the median time of the
+compiled step (forward, loss, backward and optimizer update, on one batch,
+after 3 warm-up steps), and the same step in PyTorch eager (float32,
+zero_grad + forward + loss + backward + optimizer.step) is timed the same way
+with torch.set_num_threads(T) for each T. The ratio is lathe / PyTorch
+(below 1: lathe is faster).
+
+Usage: bench/train_step.py [--lathe build/bin/lathe] [--steps 50]
+                           [--threads 1,2] [--cases mlp784_momentum,...]
+Prints a Markdown table (docs/performance.md, Training).
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    def __init__(self, sizes):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+
+    def forward(self, x):
+        x = x.flatten(1)
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i + 1 < len(self.layers):
+                x = torch.relu(x)
+        return x
+
+
+class CifarCNN(nn.Module):
+    """test/models/export_models.py's CIFAR-style CNN, without BatchNorm."""
+
+    def __init__(self, batchnorm=False):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8) if batchnorm else nn.Identity()
+        self.bn2 = nn.BatchNorm2d(16) if batchnorm else nn.Identity()
+        self.fc = nn.Linear(16 * 8 * 8, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = torch.relu(self.bn2(self.conv2(x)))
+        x = F.max_pool2d(x, 2)
+        return self.fc(torch.flatten(x, 1))
+
+
+OPTIMIZERS = {
+    "momentum": ("kind: momentum lr: 0.01 momentum: 0.9",
+                 lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)),
+    "adam": ("kind: adam lr: 0.001",
+             lambda p: torch.optim.Adam(p, lr=0.001)),
+}
+
+# name -> (model factory, input shape per sample, batch, optimizer)
+CASES = {
+    "mlp784_momentum": (lambda: MLP([784, 512, 512, 10]), (784,), 64, "momentum"),
+    "mlp784_adam": (lambda: MLP([784, 512, 512, 10]), (784,), 64, "adam"),
+    "cnn_momentum": (lambda: CifarCNN(), (3, 16, 16), 64, "momentum"),
+    "tiny_momentum": (lambda: MLP([32, 64, 10]), (32,), 8, "momentum"),
+}
+
+
+def torch_step_ms(model, x, y, make_opt, steps, threads):
+    torch.set_num_threads(threads)
+    opt = make_opt(model.parameters())
+    times = []
+    for i in range(steps + 3):
+        start = time.perf_counter()
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        if i >= 3:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def lathe_step_ms(lathe, work, name, model, x, y, opt_text, steps):
+    onnx_path = os.path.join(work, name + ".onnx")
+    torch.onnx.export(model, x, onnx_path, input_names=["x"], output_names=["logits"],
+                      opset_version=13, do_constant_folding=False)
+    np.savez(os.path.join(work, name + ".npz"), x=x.numpy(), y=y.numpy())
+    spec = os.path.join(work, name + ".pbtxt")
+    with open(spec, "w") as f:
+        f.write('model { path: "%s.onnx" }\nloss { kind: softmax_cross_entropy }\n'
+                "optimizer { %s }\ndata { train: \"%s.npz\" }\nbatch_size: %d\n"
+                "epochs: 1\n" % (name, opt_text, name, x.shape[0]))
+    p = subprocess.run([lathe, "train", spec, "--bench", str(steps)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"{name}: lathe train --bench failed:\n{p.stdout}{p.stderr}")
+    m = re.search(r"median ([0-9.]+) ms.*compile ([0-9.]+) s", p.stdout)
+    return float(m.group(1)), float(m.group(2))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lathe", default="build/bin/lathe")
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--cases", default=",".join(CASES))
+    args = ap.parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+    header = "| case | batch | lathe ms | compile s | " + " | ".join(
+        f"PyTorch {t}T ms | ratio {t}T" for t in threads) + " |"
+    print(header)
+    print("|" + "---|" * (4 + 2 * len(threads)))
+    with tempfile.TemporaryDirectory() as work:
+        for name in args.cases.split(","):
+            make, shape, batch, opt = CASES[name]
+            torch.manual_seed(0)
+            model = make()
+            x = torch.randn(batch, *shape)
+            y = torch.randint(0, 10, (batch,))
+            ms, compile_s = lathe_step_ms(args.lathe, work, name, model, x, y,
+                                          OPTIMIZERS[opt][0], args.steps)
+            cells = []
+            for t in threads:
+                ref = torch_step_ms(model, x, y, OPTIMIZERS[opt][1], args.steps, t)
+                cells += [f"{ref:.3f}", f"{ms / ref:.2f}x"]
+            print(f"| {name} | {batch} | {ms:.3f} | {compile_s:.1f} | " +
+                  " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
