@@ -219,7 +219,8 @@ TEST(TrainingDriver, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   Trainer trainer(run.spec, "t.pbtxt", run.data, step, options);
   std::string error;
   EXPECT_FALSE(trainer.run(error));
-  EXPECT_EQ(error, "step 50 (epoch 3, batch 6): the loss is nan; training "
+  EXPECT_EQ(error, "t.pbtxt: step 50 (epoch 3, batch 6): the loss is nan; "
+                   "training "
                    "stopped, last good checkpoint: " +
                        dir.path + "/epoch-0002");
   EXPECT_TRUE(fs::exists(dir.path + "/epoch-0002/MANIFEST"));

@@ -247,9 +247,9 @@ bool Trainer::runEpoch(int64_t epoch, EpochMetrics &metrics,
     gatherBatch(train, order, i * b, b, batch);
     batch.step = state_.stepsDone;
     StepResult r;
-    std::string where = "step " + std::to_string(state_.stepsDone) +
-                        " (epoch " + std::to_string(epoch + 1) + ", batch " +
-                        std::to_string(i) + ")";
+    std::string where =
+        specPath_ + ": step " + std::to_string(state_.stepsDone) + " (epoch " +
+        std::to_string(epoch + 1) + ", batch " + std::to_string(i) + ")";
     if (!step_.step(batch, static_cast<float>(lr), r, error)) {
       error = where + ": " + error;
       return false;
