@@ -99,6 +99,8 @@ def configs(group):
                               " parameters: \"fc1.*\" }", opt["sgd"])
         out["mlp_elastic"] = ("mlp", ce + " regularization { kind: elastic_net"
                               " l1_coefficient: 0.001 l2_coefficient: 0.01 }", opt["adam"])
+        # Fine-tuning: the first layer frozen (no gradient, unchanged).
+        out["mlp_frozen"] = ("mlp", ce, opt["adam"], 'frozen: "fc1.*"')
         return out
     losses = ["nll", "bce", "bce_with_logits", "mse", "l1", "huber", "hinge",
               "squared_hinge"]
@@ -146,10 +148,15 @@ def parse_block(text):
     return out
 
 
-def torch_steps(model, param_names, loss_block, opt_block, xs, ys):
-    """The reference: per step (loss, {name: grad}, {name: param after})."""
+def torch_steps(model, frozen, loss_block, opt_block, xs, ys):
+    """The reference: per step (loss, {name: grad}, {name: param after}).
+    Parameters whose name starts with a `frozen` prefix are not trained."""
     model = model.double()
-    params = dict(model.named_parameters())
+    all_params = dict(model.named_parameters())
+    params = {n: p for n, p in all_params.items()
+              if not any(n.startswith(f + ".") for f in frozen or [])}
+    for n, p in all_params.items():
+        p.requires_grad_(n in params)
     loss_kind = parse_block(loss_block)["kind"]
     delta = float(parse_block(loss_block).get("delta", 1.0))
     o = parse_block(opt_block)
@@ -210,7 +217,7 @@ def torch_steps(model, param_names, loss_block, opt_block, xs, ys):
                         p.grad *= scale
         opt.step()
         out.append((float(loss), grads,
-                    {n: p.detach().numpy().copy() for n, p in params.items()}))
+                    {n: p.detach().numpy().copy() for n, p in all_params.items()}))
     return out
 
 
@@ -223,7 +230,9 @@ def main():
     x_all = digits["train_images"][:n]
     y_all = digits["train_labels"][:n]
     failures = []
-    for name, (kind, loss_block, opt_block) in configs(group).items():
+    for name, config in configs(group).items():
+        kind, loss_block, opt_block = config[:3]
+        model_extra = config[3] if len(config) > 3 else ""
         d = os.path.join(work, name)
         os.makedirs(d)
         model = make_model(kind)
@@ -237,7 +246,7 @@ def main():
             y = np.eye(10, dtype=np.float32)[y_all]
         np.savez(os.path.join(d, "data.npz"), x=x_all, y=y)
         with open(os.path.join(d, "spec.pbtxt"), "w") as f:
-            f.write('model { path: "m.onnx" }\n'
+            f.write('model { path: "m.onnx" %s }\n' % model_extra +
                     "loss { %s }\noptimizer { %s }\n"
                     'data { train: "data.npz" shuffle: false }\n'
                     "batch_size: %d\nepochs: 1\nseed: 0\n" % (loss_block, opt_block, BATCH))
@@ -252,7 +261,8 @@ def main():
         trace = np.load(os.path.join(d, "trace.npz"))
         xs = [x_all[i * BATCH:(i + 1) * BATCH] for i in range(STEPS)]
         ys = [y[i * BATCH:(i + 1) * BATCH] for i in range(STEPS)]
-        ref = torch_steps(model, None, loss_block, opt_block, xs, ys)
+        frozen = [w.strip('"').rstrip("*").rstrip(".") for w in model_extra.split()[1:]]
+        ref = torch_steps(model, frozen, loss_block, opt_block, xs, ys)
         worst = 0.0
         for k, (loss, grads, params) in enumerate(ref):
             got = float(trace[f"loss/{k}"])
