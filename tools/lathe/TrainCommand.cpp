@@ -37,6 +37,9 @@ static const char *kTrainHelp =
     "                        raw gradients, parameters after each step)\n"
     "  --trace-steps N       how many steps --trace records (default 5)\n"
     "  --no-progress         one line per epoch even on a terminal\n"
+    "  --dump-ir-dir DIR     write the compiled step's IR before and after\n"
+    "                        every pass to DIR/step/NN-PASS.mlir (and the\n"
+    "                        evaluation function's to DIR/eval/)\n"
     "  --bench N             do not train: time N steps on the first batch\n"
     "                        (after 3 warm-up steps) and print the median\n"
     "  --check-gradients     do not train: compare the compiled gradients of\n"
@@ -79,7 +82,7 @@ static int benchStep(TrainingStep &step, const train::TrainingSpec &spec,
 }
 
 int trainCommand(int argc, char **argv) {
-  std::string specPath, outputPath, tracePath, stepKind = "compiled";
+  std::string specPath, outputPath, tracePath, dumpIRDir, stepKind = "compiled";
   int64_t traceSteps = 5, benchSteps = 0;
   TrainerOptions options;
   bool progress = true, checkGradients = false;
@@ -155,6 +158,11 @@ int trainCommand(int argc, char **argv) {
                                "integer, got '" +
                                    std::string(v) + "'");
       traceSteps = n;
+    } else if (arg == "--dump-ir-dir") {
+      const char *v = value("--dump-ir-dir");
+      if (!v)
+        return kBadUsage;
+      dumpIRDir = v;
     } else if (arg == "--bench") {
       const char *v = value("--bench");
       if (!v)
@@ -206,6 +214,7 @@ int trainCommand(int argc, char **argv) {
                   : fail(kBadInput, specPath + ": the gradient check failed");
   }
   setup.keepGradients = !tracePath.empty();
+  setup.dumpIRDir = dumpIRDir;
   auto compileStart = std::chrono::steady_clock::now();
   std::unique_ptr<TrainingStep> step =
       stepKind == "reference" ? createReferenceTrainingStep(setup, error)

@@ -115,6 +115,8 @@ public:
     CompileRequest request;
     request.modelPath = model.path();
     request.import.model = &trainGraph;
+    if (!setup.dumpIRDir.empty())
+      request.dumpIRDir = setup.dumpIRDir + "/step";
     request.afterImport = [&](mlir::ModuleOp module, std::string &err) {
       return buildStepFunction(module, err);
     };
@@ -127,6 +129,8 @@ public:
     CompileRequest evalRequest;
     evalRequest.modelPath = model.path();
     evalRequest.import.model = &evalGraph;
+    if (!setup.dumpIRDir.empty())
+      evalRequest.dumpIRDir = setup.dumpIRDir + "/eval";
     eval_ = SessionFactory::create(evalRequest, &message);
     if (!eval_) {
       error = message;

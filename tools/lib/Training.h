@@ -100,6 +100,9 @@ struct TrainingSetup {
   uint64_t seed = 0;
   /// Keep each step's raw gradients for gradients() (lathe train --trace).
   bool keepGradients = false;
+  /// When set, the compiled step writes its IR before and after every pass
+  /// to DIR/step/ and DIR/eval/ (lathe train --dump-ir-dir).
+  std::string dumpIRDir;
 };
 
 using TrainingStepFactory = std::function<std::unique_ptr<TrainingStep>(
