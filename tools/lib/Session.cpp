@@ -42,6 +42,7 @@ std::unique_ptr<Session> Session::compile(const std::string &modelPath,
   request.pipeline.optLevel = options.optLevel;
   request.printIRAfterAll = options.printIRAfterAll;
   request.gradients = options.gradients;
+  request.trainingModeSeed = options.trainingModeSeed;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   ImportResult imported;
   std::unique_ptr<Session> session(new Session());
