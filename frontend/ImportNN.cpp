@@ -318,7 +318,8 @@ bool importBatchNorm(NodeImporter &n) {
                    "mode (training_mode=1)");
   Value v = n.create<BatchNormOp>(
       {n.input(0), n.input(1), n.input(2), n.input(3), n.input(4)},
-      {n.namedF32("epsilon", n.attrFloat("epsilon", 1e-5f))});
+      {n.namedF32("epsilon", n.attrFloat("epsilon", 1e-5f)),
+       n.namedF32("momentum", n.attrFloat("momentum", 0.9f))});
   n.setOutput(0, v);
   return bool(v);
 }

@@ -49,7 +49,7 @@ def Lathe_ModOp : Lathe_BinaryOp<"mod", "Mod", [{
     With `fmod` the remainder has the sign of the dividend (C's fmod,
     truncated division); without it (integers only) it has the sign of the
     divisor (Python's %, floored division). A zero divisor gives 0.
-  }], (ins BoolAttr:$fmod)>;
+  }], (ins BoolAttr:$fmod), [Lathe_VJP]>;
 
 def Lathe_PowOp : Lathe_InferOp<"pow", [Lathe_Elementwise, Lathe_VJP]> {
   let summary = "elementwise power with numpy broadcasting";
@@ -205,15 +205,15 @@ def Lathe_RoundOp : Lathe_UnaryOp<"round",
 def Lathe_ErfOp : Lathe_UnaryOp<"erf", "y = erf(x)", (ins), [Lathe_VJP]>;
 def Lathe_SinOp : Lathe_UnaryOp<"sin", "y = sin(x)", (ins), [Lathe_VJP]>;
 def Lathe_CosOp : Lathe_UnaryOp<"cos", "y = cos(x)", (ins), [Lathe_VJP]>;
-def Lathe_TanOp : Lathe_UnaryOp<"tan", "y = tan(x)">;
-def Lathe_AsinOp : Lathe_UnaryOp<"asin", "y = asin(x)">;
-def Lathe_AcosOp : Lathe_UnaryOp<"acos", "y = acos(x)">;
-def Lathe_AtanOp : Lathe_UnaryOp<"atan", "y = atan(x)">;
-def Lathe_SinhOp : Lathe_UnaryOp<"sinh", "y = sinh(x)">;
-def Lathe_CoshOp : Lathe_UnaryOp<"cosh", "y = cosh(x)">;
-def Lathe_AsinhOp : Lathe_UnaryOp<"asinh", "y = asinh(x)">;
-def Lathe_AcoshOp : Lathe_UnaryOp<"acosh", "y = acosh(x)">;
-def Lathe_AtanhOp : Lathe_UnaryOp<"atanh", "y = atanh(x)">;
+def Lathe_TanOp : Lathe_UnaryOp<"tan", "y = tan(x)", (ins), [Lathe_VJP]>;
+def Lathe_AsinOp : Lathe_UnaryOp<"asin", "y = asin(x)", (ins), [Lathe_VJP]>;
+def Lathe_AcosOp : Lathe_UnaryOp<"acos", "y = acos(x)", (ins), [Lathe_VJP]>;
+def Lathe_AtanOp : Lathe_UnaryOp<"atan", "y = atan(x)", (ins), [Lathe_VJP]>;
+def Lathe_SinhOp : Lathe_UnaryOp<"sinh", "y = sinh(x)", (ins), [Lathe_VJP]>;
+def Lathe_CoshOp : Lathe_UnaryOp<"cosh", "y = cosh(x)", (ins), [Lathe_VJP]>;
+def Lathe_AsinhOp : Lathe_UnaryOp<"asinh", "y = asinh(x)", (ins), [Lathe_VJP]>;
+def Lathe_AcoshOp : Lathe_UnaryOp<"acosh", "y = acosh(x)", (ins), [Lathe_VJP]>;
+def Lathe_AtanhOp : Lathe_UnaryOp<"atanh", "y = atanh(x)", (ins), [Lathe_VJP]>;
 
 //===----------------------------------------------------------------------===//
 // Activations
@@ -232,18 +232,18 @@ def Lathe_SeluOp : Lathe_UnaryOp<"selu",
     (ins F32Attr:$alpha, F32Attr:$gamma), [Lathe_VJP]>;
 def Lathe_CeluOp : Lathe_UnaryOp<"celu",
     "y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
-    (ins F32Attr:$alpha)>;
+    (ins F32Attr:$alpha), [Lathe_VJP]>;
 def Lathe_HardSigmoidOp : Lathe_UnaryOp<"hard_sigmoid",
     "y = max(0, min(1, alpha * x + beta))",
     (ins F32Attr:$alpha, F32Attr:$beta), [Lathe_VJP]>;
 def Lathe_HardSwishOp : Lathe_UnaryOp<"hard_swish",
-    "y = x * max(0, min(1, x / 6 + 1 / 2))">;
+    "y = x * max(0, min(1, x / 6 + 1 / 2))", (ins), [Lathe_VJP]>;
 def Lathe_SoftplusOp : Lathe_UnaryOp<"softplus", "y = ln(exp(x) + 1)", (ins), [Lathe_VJP]>;
 def Lathe_SoftsignOp : Lathe_UnaryOp<"softsign", "y = x / (1 + |x|)", (ins), [Lathe_VJP]>;
 def Lathe_ThresholdedReluOp : Lathe_UnaryOp<"thresholded_relu",
-    "y = x > alpha ? x : 0", (ins F32Attr:$alpha)>;
+    "y = x > alpha ? x : 0", (ins F32Attr:$alpha), [Lathe_VJP]>;
 
-def Lathe_ShrinkOp : Lathe_SameTypeOp<"shrink", [Lathe_Elementwise]> {
+def Lathe_ShrinkOp : Lathe_SameTypeOp<"shrink", [Lathe_Elementwise, Lathe_VJP]> {
   let summary = "elementwise shrink";
   let description = [{
     `y = x < -lambd ? x + bias : x > lambd ? x - bias : 0`. Integer inputs
@@ -254,7 +254,8 @@ def Lathe_ShrinkOp : Lathe_SameTypeOp<"shrink", [Lathe_Elementwise]> {
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_PReluOp : Lathe_InferOp<"prelu", [SameOperandsElementType, Lathe_Elementwise]> {
+def Lathe_PReluOp : Lathe_InferOp<"prelu",
+    [SameOperandsElementType, Lathe_Elementwise, Lathe_VJP]> {
   let summary = "elementwise x < 0 ? slope * x : x";
   let description = [{
     `slope` broadcasts to the shape of `x` (unidirectional numpy

@@ -151,11 +151,14 @@ def Lathe_BatchNormOp : Lathe_InferOp<"batch_norm"> {
   let summary = "inference batch normalisation with running statistics";
   let description = [{
     `y = scale * (x - mean) / sqrt(var + epsilon) + bias`, per channel
-    (dimension 1). Parameters are 1-D of the channel count.
+    (dimension 1). Parameters are 1-D of the channel count. `momentum` is
+    the ONNX attribute, unused in inference; `lathe-training-mode` passes it
+    on to `lathe.batch_norm_training`.
   }];
   let arguments = (ins Lathe_FloatTensor:$input, Lathe_FloatTensor:$scale,
                    Lathe_FloatTensor:$bias, Lathe_FloatTensor:$mean,
-                   Lathe_FloatTensor:$variance, F32Attr:$epsilon);
+                   Lathe_FloatTensor:$variance, F32Attr:$epsilon,
+                   DefaultValuedAttr<F32Attr, "0.9f">:$momentum);
   let results = (outs Lathe_FloatTensor:$output);
 }
 

@@ -54,6 +54,12 @@ LogicalResult TrainingDropoutOp::inferReturnTypes(
       !shapeOf(adaptor.getTraining()).empty())
     return fail(loc, "lathe.training_dropout: ratio and training must be "
                      "scalars");
+  Value step = adaptor.getStep();
+  if (step && !shapeOf(step).empty())
+    return fail(loc, "lathe.training_dropout: step must be a scalar");
+  if (bool(step) != adaptor.getOpIndex().has_value())
+    return fail(loc, "lathe.training_dropout: step and op_index come "
+                     "together");
   Shape s = shapeOf(adaptor.getInput());
   (void)inferred(results, s, elementTypeOf(adaptor.getInput()));
   return inferred(results, s, IntegerType::get(ctx, 1));

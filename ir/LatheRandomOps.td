@@ -50,7 +50,8 @@ def Lathe_BernoulliOp : Lathe_InferOp<"bernoulli"> {
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_TrainingDropoutOp : Lathe_InferOp<"training_dropout"> {
+def Lathe_TrainingDropoutOp
+    : Lathe_InferOp<"training_dropout", [Lathe_VJP]> {
   let summary = "inverted dropout with a random mask (ONNX Dropout, training)";
   let description = [{
     When the scalar `training` is true, each element is kept with probability
@@ -59,10 +60,31 @@ def Lathe_TrainingDropoutOp : Lathe_InferOp<"training_dropout"> {
     ratio) : 0`. When `training` is false, `output = x` and `mask` is all
     true. `ratio` is a scalar of any float type; both scalars may be runtime
     values.
+
+    Without `step` (ONNX Dropout as imported) the stream key is
+    `mix(seed)`, a compile-time constant: every run draws the same mask.
+    With the optional 0-d i64 operand `step` (the training step counter,
+    added by `lathe-training-mode`) and the op's ordinal `op_index` in its
+    function, the key is a run-time value,
+
+      key = mix(mix(mix(seed) ^ (2^32 + op_index)) ^ step),
+
+    which is tools/lib/CounterRng.h's `counterRandom(seed, 2^32 + op_index,
+    step, i)` for element i: a mask is a pure function of (seed, step, op),
+    reproducible bit for bit, and differs between steps and between the
+    dropout ops of one graph. Streams from 2^32 on are reserved for dropout,
+    away from the training driver's small stream numbers. `step` and
+    `op_index` come together.
   }];
   let arguments = (ins Lathe_FloatTensor:$input, Lathe_FloatTensor:$ratio,
-                   Lathe_BoolTensor:$training, I64Attr:$seed);
+                   Lathe_BoolTensor:$training,
+                   Optional<RankedTensorOf<[I64]>>:$step, I64Attr:$seed,
+                   OptionalAttr<I64Attr>:$op_index);
   let results = (outs Lathe_FloatTensor:$output, Lathe_BoolTensor:$mask);
+  let assemblyFormat = [{
+    $input `,` $ratio `,` $training (`,` $step^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
 }
 
 #endif // LATHE_RANDOM_OPS_TD

@@ -41,12 +41,14 @@ def Lathe_ReduceMaxOp
 def Lathe_ReduceMinOp
     : Lathe_ReduceOp<"reduce_min", "ReduceMin", "min(x)", [Lathe_VJP]>;
 def Lathe_ReduceProdOp
-    : Lathe_ReduceOp<"reduce_prod", "ReduceProd", "prod(x)">;
-def Lathe_ReduceL1Op : Lathe_ReduceOp<"reduce_l1", "ReduceL1", "sum(|x|)">;
+    : Lathe_ReduceOp<"reduce_prod", "ReduceProd", "prod(x)", [Lathe_VJP]>;
+def Lathe_ReduceL1Op
+    : Lathe_ReduceOp<"reduce_l1", "ReduceL1", "sum(|x|)", [Lathe_VJP]>;
 def Lathe_ReduceL2Op
     : Lathe_ReduceOp<"reduce_l2", "ReduceL2", "sqrt(sum(x * x))", [Lathe_VJP]>;
 def Lathe_ReduceLogSumOp
-    : Lathe_ReduceOp<"reduce_log_sum", "ReduceLogSum", "log(sum(x))">;
+    : Lathe_ReduceOp<"reduce_log_sum", "ReduceLogSum", "log(sum(x))",
+                     [Lathe_VJP]>;
 def Lathe_ReduceLogSumExpOp
     : Lathe_ReduceOp<"reduce_log_sum_exp", "ReduceLogSumExp",
                      "m + log(sum(exp(x - m))) with m = max(x)", [Lathe_VJP]>;
@@ -78,7 +80,7 @@ def Lathe_ArgMinOp : Lathe_ArgReduceOp<"argmin", "ArgMin", "smallest">;
 // Scans and selection
 //===----------------------------------------------------------------------===//
 
-def Lathe_CumSumOp : Lathe_InferOp<"cumsum"> {
+def Lathe_CumSumOp : Lathe_InferOp<"cumsum", [Lathe_VJP]> {
   let summary = "ONNX CumSum: running sum along `axis`";
   let description = [{
     `y[i] = sum(x[j] for j <= i)` along `axis` (may be negative); with
@@ -90,7 +92,7 @@ def Lathe_CumSumOp : Lathe_InferOp<"cumsum"> {
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_TopKOp : Lathe_InferOp<"topk"> {
+def Lathe_TopKOp : Lathe_InferOp<"topk", [Lathe_VJP]> {
   let summary = "ONNX TopK: the `k` largest (or smallest) elements along `axis`";
   let description = [{
     Returns the `k` largest elements along `axis` (may be negative), or the

@@ -1,6 +1,7 @@
 // Vector-Jacobian products of the reductions (DifferentiableOpInterface,
 // ir/LatheAutodiff.td): ReduceSum and ReduceMean spread the gradient evenly
-// over the elements each output summed.
+// over the elements each output summed; the others scale it by the
+// derivative of their scalar functions.
 #include "ir/VJPUtils.h"
 
 using namespace mlir;
@@ -122,6 +123,67 @@ LogicalResult ReduceMaxOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
 LogicalResult ReduceMinOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
   return buildExtremumVJP(b, *this, getAxes(), resultGrads, operandGrads);
+}
+
+LogicalResult ReduceL1Op::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  // d sum(|x|) = sign(x) (0 at x = 0, as for lathe.abs).
+  if (Value g = vjp::start(*this, resultGrads, operandGrads)) {
+    Location loc = getLoc();
+    Value x = getInput();
+    operandGrads[0] =
+        b.create<MulOp>(loc, spreadOverAxes(b, loc, g, x, getAxes(), 1.0),
+                        b.create<SignOp>(loc, x));
+  }
+  return success();
+}
+
+LogicalResult ReduceLogSumOp::buildVJP(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  // d log(sum(x)) = 1 / sum(x); the sum is recomputed rather than taken as
+  // exp(y), which would round twice.
+  if (Value g = vjp::start(*this, resultGrads, operandGrads)) {
+    Location loc = getLoc();
+    Value x = getInput();
+    Value sum = spreadOverAxes(b, loc, vjp::sumKeepDims(b, loc, x, getAxes()),
+                               x, getAxes(), 1.0);
+    operandGrads[0] =
+        b.create<DivOp>(loc, spreadOverAxes(b, loc, g, x, getAxes(), 1.0), sum);
+  }
+  return success();
+}
+
+LogicalResult ReduceProdOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                     SmallVectorImpl<Value> &operandGrads) {
+  // The derivative by x_i is the product of the other elements. y / x_i
+  // gives it only without zeros, so count them: none, y / x_i; exactly
+  // one, the product of the non-zero elements at the zero and 0 elsewhere;
+  // two or more, 0 everywhere (as PyTorch's prod_backward).
+  Value g = vjp::start(*this, resultGrads, operandGrads);
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  Value x = getInput();
+  ArrayRef<int64_t> axes = getAxes();
+  Type et = typeOf(x).getElementType();
+  Value zero = vjp::scalar(b, loc, et, 0.0), one = vjp::scalar(b, loc, et, 1.0);
+  Value isZero = b.create<EqualOp>(loc, x, zero);
+  Value nonZero = b.create<WhereOp>(loc, isZero, one, x);
+  auto spread = [&](Value kept) {
+    return spreadOverAxes(b, loc, kept, x, axes, 1.0);
+  };
+  Value product = spread(b.create<ReduceProdOp>(loc, nonZero, axes, true));
+  Value zeros = spread(
+      vjp::sumKeepDims(b, loc, vjp::maskToFloat(b, loc, isZero, et), axes));
+  Value others = b.create<WhereOp>(
+      loc, b.create<EqualOp>(loc, zeros, zero),
+      b.create<DivOp>(loc, product, nonZero),
+      b.create<WhereOp>(
+          loc, b.create<AndOp>(loc, isZero, b.create<EqualOp>(loc, zeros, one)),
+          product, zero));
+  operandGrads[0] = b.create<MulOp>(loc, spread(g), others);
+  return success();
 }
 
 } // namespace lathe

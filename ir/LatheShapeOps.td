@@ -109,7 +109,7 @@ def Lathe_PadOp : Lathe_InferOp<"pad", [Lathe_VJP]> {
   }];
 }
 
-def Lathe_TriluOp : Lathe_InferOp<"trilu"> {
+def Lathe_TriluOp : Lathe_InferOp<"trilu", [Lathe_VJP]> {
   let summary = "upper or lower triangle of the last two dims";
   let description = [{
     Keeps element `[..., i, j]` where `j - i >= k` (`upper`) or
@@ -138,7 +138,7 @@ def Lathe_OneHotOp : Lathe_InferOp<"one_hot"> {
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_ReverseSequenceOp : Lathe_InferOp<"reverse_sequence"> {
+def Lathe_ReverseSequenceOp : Lathe_InferOp<"reverse_sequence", [Lathe_VJP]> {
   let summary = "reverse the first seq_lens[b] steps of every batch entry";
   let description = [{
     For batch `b` (along `batch_axis`), time steps `t < seq_lens[b]`
@@ -165,7 +165,7 @@ def Lathe_GatherOp : Lathe_InferOp<"gather", [Lathe_VJP]> {
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_GatherElementsOp : Lathe_InferOp<"gather_elements"> {
+def Lathe_GatherElementsOp : Lathe_InferOp<"gather_elements", [Lathe_VJP]> {
   let summary = "take elements along an axis; the result has the indices' shape";
   let description = [{
     `out[i...] = data[i... with i[axis] replaced by indices[i...]]`;
@@ -176,7 +176,7 @@ def Lathe_GatherElementsOp : Lathe_InferOp<"gather_elements"> {
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_GatherNDOp : Lathe_InferOp<"gather_nd"> {
+def Lathe_GatherNDOp : Lathe_InferOp<"gather_nd", [Lathe_VJP]> {
   let summary = "take slices addressed by index tuples (last dim of indices)";
   let description = [{
     The first `batch_dims` dims are shared by data and indices; the last dim
@@ -188,7 +188,7 @@ def Lathe_GatherNDOp : Lathe_InferOp<"gather_nd"> {
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_ScatterElementsOp : Lathe_InferOp<"scatter_elements"> {
+def Lathe_ScatterElementsOp : Lathe_InferOp<"scatter_elements", [Lathe_VJP]> {
   let summary = "write or combine updates into a copy of data along an axis";
   let description = [{
     `out[i... with i[axis] = indices[i...]] (op)= updates[i...]`, in the
@@ -200,7 +200,7 @@ def Lathe_ScatterElementsOp : Lathe_InferOp<"scatter_elements"> {
   let results = (outs Lathe_AnyTensor:$output);
 }
 
-def Lathe_ScatterNDOp : Lathe_InferOp<"scatter_nd"> {
+def Lathe_ScatterNDOp : Lathe_InferOp<"scatter_nd", [Lathe_VJP]> {
   let summary = "write or combine slices into a copy of data at index tuples";
   let description = [{
     Each index tuple (last dim of indices, length k) addresses a slice

@@ -51,22 +51,32 @@ Value linearIndex(OpBuilder &b, Location l, ArrayRef<int64_t> shape) {
   return b.create<arith::IndexCastOp>(l, b.getI64Type(), flat);
 }
 
-/// 64 random bits of element `index` of the stream with `key`.
-Value randomBits(OpBuilder &b, Location l, Value index, uint64_t key) {
-  auto xorShift = [&](Value z, int64_t s) {
+/// SplitMix64's output function on an i64 value.
+Value mix64(OpBuilder &b, Location l, Value z) {
+  auto xorShift = [&](Value v, int64_t s) {
     return b.create<arith::XOrIOp>(
-        l, z, b.create<arith::ShRUIOp>(l, z, i64Const(b, l, s)));
+        l, v, b.create<arith::ShRUIOp>(l, v, i64Const(b, l, s)));
   };
-  Value one = i64Const(b, l, 1);
-  Value z = b.create<arith::AddIOp>(
-      l, i64Const(b, l, key),
-      b.create<arith::MulIOp>(l, b.create<arith::AddIOp>(l, index, one),
-                              i64Const(b, l, kGolden)));
   z = b.create<arith::MulIOp>(l, xorShift(z, 30),
                               i64Const(b, l, 0xBF58476D1CE4E5B9ull));
   z = b.create<arith::MulIOp>(l, xorShift(z, 27),
                               i64Const(b, l, 0x94D049BB133111EBull));
   return xorShift(z, 31);
+}
+
+/// 64 random bits of element `index` of the stream with `key` (an i64
+/// value: a constant, or computed at run time from a step counter).
+Value randomBits(OpBuilder &b, Location l, Value index, Value key) {
+  Value one = i64Const(b, l, 1);
+  Value z = b.create<arith::AddIOp>(
+      l, key,
+      b.create<arith::MulIOp>(l, b.create<arith::AddIOp>(l, index, one),
+                              i64Const(b, l, kGolden)));
+  return mix64(b, l, z);
+}
+
+Value randomBits(OpBuilder &b, Location l, Value index, uint64_t key) {
+  return randomBits(b, l, index, i64Const(b, l, key));
 }
 
 /// Bits of the type's significand (53 for f64, 24 for f32, 11 for f16, 8
@@ -193,8 +203,16 @@ struct BernoulliLowering : OpConversionPattern<BernoulliOp> {
   }
 };
 
+/// Streams of dropout ops keyed by a step: 2^32 + op_index (see
+/// LatheRandomOps.td), clear of the training driver's streams
+/// (tools/lib/CounterRng.h).
+constexpr uint64_t kDropoutStreamBase = 1ull << 32;
+
 /// One linalg.generic with two results (output, mask); the scalar ratio and
-/// training flag are rank-0 operands broadcast into it.
+/// training flag (and the step, when there is one) are rank-0 operands
+/// broadcast into it. With a step the key mix(opKey ^ step) is computed in
+/// the loop body from the 0-d step: a few integer ops per element next to
+/// the mix each element needs anyway, and loop-invariant.
 struct TrainingDropoutLowering : OpConversionPattern<TrainingDropoutOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -206,18 +224,32 @@ struct TrainingDropoutLowering : OpConversionPattern<TrainingDropoutOp> {
     auto et = cast<FloatType>(outType.getElementType());
     int64_t rank = outType.getRank();
     ArrayRef<int64_t> shape = outType.getShape();
-    uint64_t key = streamKey(op.getSeed(), 0);
+    Value step = adaptor.getStep();
+    // Without a step: the constant key of the ONNX importer's ops (which the
+    // conformance data was checked against). With one: the key of (seed,
+    // op_index), mixed with the step at run time.
+    uint64_t key = step ? mix64(mix64(static_cast<uint64_t>(op.getSeed())) ^
+                                (kDropoutStreamBase + *op.getOpIndex()))
+                        : streamKey(op.getSeed(), 0);
     AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
     AffineMap scalar = AffineMap::get(rank, 0, {}, ctx);
+    SmallVector<Value> inputs{adaptor.getInput(), adaptor.getRatio(),
+                              adaptor.getTraining()};
+    SmallVector<AffineMap> maps{id, scalar, scalar};
+    if (step) {
+      inputs.push_back(step);
+      maps.push_back(scalar);
+    }
+    maps.append({id, id});
     auto generic = rewriter.create<linalg::GenericOp>(
-        loc, TypeRange{outType, maskType},
-        ValueRange{adaptor.getInput(), adaptor.getRatio(),
-                   adaptor.getTraining()},
+        loc, TypeRange{outType, maskType}, inputs,
         ValueRange{emptyTensor(rewriter, loc, outType),
                    emptyTensor(rewriter, loc, maskType)},
-        ArrayRef<AffineMap>{id, scalar, scalar, id, id}, iterators(rank),
-        [&](OpBuilder &b, Location l, ValueRange a) {
+        maps, iterators(rank), [&](OpBuilder &b, Location l, ValueRange a) {
           Value x = a[0], ratio = a[1], training = a[2];
+          Value runKey = i64Const(b, l, key);
+          if (step)
+            runKey = mix64(b, l, b.create<arith::XOrIOp>(l, runKey, a[3]));
           auto rt = cast<FloatType>(ratio.getType());
           if (rt != et && rt.getWidth() == et.getWidth()) // f16 <-> bf16
             ratio = b.create<arith::ExtFOp>(l, b.getF32Type(), ratio);
@@ -226,7 +258,7 @@ struct TrainingDropoutLowering : OpConversionPattern<TrainingDropoutOp> {
             ratio = b.create<arith::ExtFOp>(l, et, ratio);
           else if (wt.getWidth() > et.getWidth())
             ratio = b.create<arith::TruncFOp>(l, et, ratio);
-          Value bits = randomBits(b, l, linearIndex(b, l, shape), key);
+          Value bits = randomBits(b, l, linearIndex(b, l, shape), runKey);
           Value u = uniform01(b, l, bits, et);
           Value keep =
               b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, u, ratio);

@@ -367,4 +367,55 @@ def InsertOptimizer : Pass<"lathe-insert-optimizer", "mlir::ModuleOp"> {
   let dependentDialects = ["lathe::LatheDialect"];
 }
 
+def TrainingMode : Pass<"lathe-training-mode", "mlir::ModuleOp"> {
+  let summary = "Turn an inference graph into its training form (dropout, batch norm)";
+  let description = [{
+    Rewrites `@<func>` (an imported inference graph) for the compiled
+    training step:
+
+    - It gets one more argument, appended after the others: a 0-d i64
+      tensor with the argument attribute `lathe.name = "lathe.step"`, the
+      training step counter. It is added even when the graph has no
+      dropout, so the step's calling convention does not depend on the
+      model.
+    - Every `lathe.dropout` (inference: the identity) and every
+      `lathe.training_dropout` becomes a `lathe.training_dropout` reading
+      the step, with `seed` set to the pass's `seed` and `op_index` the
+      ordinal of the dropout among the function's dropouts (0, 1, ... in
+      program order): inverted dropout whose mask is a pure function of
+      (seed, step, op), reproducible bit for bit, different for two steps
+      or two ops (LatheRandomOps.td has the key). Inference dropout is
+      always on (`training` = true, ratio = its `ratio`); a training
+      dropout keeps its own ratio and `training` operands.
+    - Every `lathe.batch_norm` becomes `lathe.batch_norm_training` (batch
+      statistics) and its updated running mean and variance become new
+      results of the function, after the existing ones. State protocol
+      (shared with the training step builder): a function result whose
+      result attribute `lathe.name` equals the `lathe.name` of a function
+      argument is the updated value of that argument. So the mean and
+      variance operands must be function arguments with a `lathe.name`
+      (the training step turns initializers into arguments), each used by
+      one batch normalisation; otherwise the pass fails with an error at
+      the op.
+
+    The running statistics are updated as PyTorch does, not by ONNX's
+    formula: `running = momentum * running + (1 - momentum) * batch`, with
+    ONNX's `momentum` (0.9, PyTorch's momentum 0.1), where the batch
+    variance in the running-variance update is the unbiased one, `var * N
+    / (N - 1)` with N the elements per channel (ONNX's reference uses the
+    biased variance). Trained models must match what PyTorch's training of
+    the same model gives, and PyTorch-trained models are what ONNX models
+    are exported from; the normalisation of the batch itself uses the
+    biased variance in both. A channel of N = 1 element has no unbiased
+    variance (PyTorch refuses it too): an error.
+  }];
+  let options = [
+    Option<"seed", "seed", "uint64_t", "0",
+           "Seed of the dropout masks (with the step and the op's ordinal)">,
+    Option<"funcName", "func", "std::string", "\"main\"",
+           "The function to rewrite">
+  ];
+  let dependentDialects = ["lathe::LatheDialect"];
+}
+
 #endif // LATHE_PASSES_TD

@@ -308,6 +308,14 @@ bool compileModel(MLIRContext &ctx, const CompileRequest &request,
     }
     return success();
   });
+  if (request.trainingModeSeed &&
+      !applyTrainingMode(*module, *request.trainingModeSeed, request.modelPath,
+                         imported, error)) {
+    if (error.empty())
+      error = diagnostic.empty() ? request.modelPath + ": training mode failed"
+                                 : diagnostic;
+    return false;
+  }
   if (request.gradients &&
       !differentiateMain(*module, *request.gradients, request.modelPath,
                          imported, error)) {

@@ -43,6 +43,11 @@ struct CompileRequest {
   /// `grad_<input>` for each input of `wrt`, and `imported.outputs` lists
   /// them so.
   std::optional<GradientRequest> gradients;
+  /// When set, @main is put in its training form right after import (pass
+  /// lathe-training-mode with this dropout seed; before `gradients`): one
+  /// more input `lathe.step` (int64 scalar, last) and one output per
+  /// running statistic of a batch normalisation, named like that input.
+  std::optional<uint64_t> trainingModeSeed;
   /// Runs right after import (and `gradients`), before the pipeline: the
   /// training step appends its backward graph and optimizer here. It may
   /// change @main's signature; `imported.inputs`/`outputs` are then rebuilt
@@ -80,6 +85,14 @@ bool compileModel(mlir::MLIRContext &ctx, const CompileRequest &request,
 /// the gradient outputs to `imported.outputs`. Errors of the pass reach the
 /// context's diagnostic handler; name errors are returned in `error`.
 bool differentiateMain(mlir::ModuleOp module, const GradientRequest &request,
+                       const std::string &modelPath, ImportResult &imported,
+                       std::string &error);
+
+/// Runs lathe-training-mode on @main of an imported module
+/// (CompileRequest::trainingModeSeed; tools/lib/TrainingMode.cpp) and updates
+/// `imported.inputs`/`outputs` to the new signature. Errors of the pass reach
+/// the context's diagnostic handler.
+bool applyTrainingMode(mlir::ModuleOp module, uint64_t seed,
                        const std::string &modelPath, ImportResult &imported,
                        std::string &error);
 

@@ -40,6 +40,7 @@ std::unique_ptr<Session> Session::compile(const std::string &modelPath,
   request.pipeline.optLevel = options.optLevel;
   request.printIRAfterAll = options.printIRAfterAll;
   request.gradients = options.gradients;
+  request.trainingModeSeed = options.trainingModeSeed;
   return SessionFactory::create(request, error);
 }
 

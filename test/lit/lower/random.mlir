@@ -57,3 +57,15 @@ func.func @dropout(%x: tensor<3x4xf32>, %r: tensor<f32>, %t: tensor<i1>) -> (ten
   %0, %1 = lathe.training_dropout %x, %r, %t {seed = 0 : i64} : (tensor<3x4xf32>, tensor<f32>, tensor<i1>) -> (tensor<3x4xf32>, tensor<3x4xi1>)
   return %0, %1 : tensor<3x4xf32>, tensor<3x4xi1>
 }
+
+// Training dropout keyed by a step: the 0-d step is one more rank-0 input,
+// xor-ed into the (seed, op_index) key and mixed before the element's bits.
+// CHECK-LABEL: func.func @dropout_step
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg1, %arg2, %arg3 : tensor<3x4xf32>, tensor<f32>, tensor<i1>, tensor<i64>)
+// CHECK: ^bb0(%{{.*}}: f32, %{{.*}}: f32, %{{.*}}: i1, %[[STEP:.*]]: i64,
+// CHECK: arith.xori %{{.*}}, %[[STEP]] : i64
+// CHECK: arith.cmpf oge
+func.func @dropout_step(%x: tensor<3x4xf32>, %r: tensor<f32>, %t: tensor<i1>, %s: tensor<i64>) -> (tensor<3x4xf32>, tensor<3x4xi1>) {
+  %0, %1 = lathe.training_dropout %x, %r, %t, %s {seed = 3 : i64, op_index = 1 : i64} : (tensor<3x4xf32>, tensor<f32>, tensor<i1>, tensor<i64>) -> (tensor<3x4xf32>, tensor<3x4xi1>)
+  return %0, %1 : tensor<3x4xf32>, tensor<3x4xi1>
+}

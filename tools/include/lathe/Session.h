@@ -48,6 +48,15 @@ struct SessionOptions {
   /// shape and dtype (reverse-mode autodiff, pass lathe-autodiff): saliency
   /// maps, adversarial examples, gradient checks.
   std::optional<GradientRequest> gradients;
+  /// When set, the model is compiled in training form (pass
+  /// lathe-training-mode) with this dropout seed: Dropout draws inverted
+  /// dropout masks keyed by (seed, step, op), BatchNormalization uses batch
+  /// statistics. run() then takes one more input, `lathe.step` (int64
+  /// scalar, last), and returns after the model's outputs the updated
+  /// running mean and variance of each BatchNormalization, each named like
+  /// the input it updates (those must be model inputs, not initializers).
+  /// Applied before `gradients`.
+  std::optional<uint64_t> trainingModeSeed;
 };
 
 struct TensorInfo {
