@@ -45,7 +45,7 @@ def Lathe_MatMulOp : Lathe_InferOp<"matmul", [SameOperandsElementType, Lathe_VJP
 // Convolution and pooling
 //===----------------------------------------------------------------------===//
 
-def Lathe_ConvOp : Lathe_InferOp<"conv"> {
+def Lathe_ConvOp : Lathe_InferOp<"conv", [Lathe_VJP]> {
   let summary = "N-d grouped convolution (NC[D]HW input, OIHW weights)";
   let description = [{
     `pads` holds the begin pads of every spatial dim followed by the end
@@ -62,7 +62,7 @@ def Lathe_ConvOp : Lathe_InferOp<"conv"> {
   }];
 }
 
-def Lathe_MaxPoolOp : Lathe_InferOp<"max_pool"> {
+def Lathe_MaxPoolOp : Lathe_InferOp<"max_pool", [Lathe_VJP]> {
   let summary = "N-d max pooling";
   let description = [{
     Padding never wins the max (it acts as -inf, or the integer type's
@@ -77,7 +77,7 @@ def Lathe_MaxPoolOp : Lathe_InferOp<"max_pool"> {
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_AveragePoolOp : Lathe_InferOp<"average_pool"> {
+def Lathe_AveragePoolOp : Lathe_InferOp<"average_pool", [Lathe_VJP]> {
   let summary = "N-d average pooling";
   let description = [{
     The divisor of each window counts the elements inside the input, plus
@@ -98,7 +98,7 @@ def Lathe_GlobalAveragePoolOp : Lathe_InferOp<"global_average_pool", [Lathe_VJP]
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_ConvTransposeOp : Lathe_InferOp<"conv_transpose"> {
+def Lathe_ConvTransposeOp : Lathe_InferOp<"conv_transpose", [Lathe_VJP]> {
   let summary = "N-d grouped transposed convolution (weights [C, M/group, k...])";
   let description = [{
     The gradient of `lathe.conv` with respect to its input: every input
@@ -119,7 +119,7 @@ def Lathe_ConvTransposeOp : Lathe_InferOp<"conv_transpose"> {
   }];
 }
 
-def Lathe_MaxPoolWithIndicesOp : Lathe_InferOp<"max_pool_with_indices"> {
+def Lathe_MaxPoolWithIndicesOp : Lathe_InferOp<"max_pool_with_indices", [Lathe_VJP]> {
   let summary = "N-d max pooling that also returns where each max came from";
   let description = [{
     `output` as for `lathe.max_pool`; `indices` holds
