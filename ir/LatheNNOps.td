@@ -147,7 +147,7 @@ def Lathe_MaxUnpoolOp : Lathe_InferOp<"max_unpool"> {
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_BatchNormOp : Lathe_InferOp<"batch_norm"> {
+def Lathe_BatchNormOp : Lathe_InferOp<"batch_norm", [Lathe_VJP]> {
   let summary = "inference batch normalisation with running statistics";
   let description = [{
     `y = scale * (x - mean) / sqrt(var + epsilon) + bias`, per channel
@@ -163,7 +163,7 @@ def Lathe_BatchNormOp : Lathe_InferOp<"batch_norm"> {
 // Normalisation
 //===----------------------------------------------------------------------===//
 
-def Lathe_BatchNormTrainingOp : Lathe_InferOp<"batch_norm_training"> {
+def Lathe_BatchNormTrainingOp : Lathe_InferOp<"batch_norm_training", [Lathe_VJP]> {
   let summary = "batch normalisation with batch statistics (training mode)";
   let description = [{
     Normalises with the mean and (biased) variance of the batch over every
@@ -182,7 +182,7 @@ def Lathe_BatchNormTrainingOp : Lathe_InferOp<"batch_norm_training"> {
                       Lathe_FloatTensor:$batch_var);
 }
 
-def Lathe_InstanceNormOp : Lathe_InferOp<"instance_norm"> {
+def Lathe_InstanceNormOp : Lathe_InferOp<"instance_norm", [Lathe_VJP]> {
   let summary = "instance normalisation: per (n, c) statistics over space";
   let description = [{
     `y = scale[c] * (x - mean) / sqrt(var + epsilon) + bias[c]` with the
@@ -193,7 +193,7 @@ def Lathe_InstanceNormOp : Lathe_InferOp<"instance_norm"> {
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_LayerNormOp : Lathe_InferOp<"layer_norm"> {
+def Lathe_LayerNormOp : Lathe_InferOp<"layer_norm", [Lathe_VJP]> {
   let summary = "layer normalisation over the dimensions from `axis` on";
   let description = [{
     `y = (x - mean) * inv_std_dev * scale + bias`, where the mean and
@@ -214,7 +214,7 @@ def Lathe_LayerNormOp : Lathe_InferOp<"layer_norm"> {
   }];
 }
 
-def Lathe_MeanVarianceNormOp : Lathe_InferOp<"mean_variance_norm"> {
+def Lathe_MeanVarianceNormOp : Lathe_InferOp<"mean_variance_norm", [Lathe_VJP]> {
   let summary = "(x - mean) / (sqrt(var) + 1e-9) over `axes`";
   let description = [{
     ONNX MeanVarianceNormalization: mean and biased variance over the
@@ -224,7 +224,7 @@ def Lathe_MeanVarianceNormOp : Lathe_InferOp<"mean_variance_norm"> {
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_LrnOp : Lathe_InferOp<"lrn"> {
+def Lathe_LrnOp : Lathe_InferOp<"lrn", [Lathe_VJP]> {
   let summary = "local response normalisation across channels";
   let description = [{
     `y = x / (bias + alpha / size * sum(x^2))^beta`, the sum over channels
@@ -235,7 +235,7 @@ def Lathe_LrnOp : Lathe_InferOp<"lrn"> {
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_LpNormOp : Lathe_InferOp<"lp_norm"> {
+def Lathe_LpNormOp : Lathe_InferOp<"lp_norm", [Lathe_VJP]> {
   let summary = "x / ||x||_p along one axis (p = 1 or 2)";
   let description = "ONNX LpNormalization.";
   let arguments = (ins Lathe_FloatTensor:$input, I64Attr:$axis, I64Attr:$p);
