@@ -177,6 +177,13 @@ TEST_F(GradientCheck, MaxPoolTiesGoToTheFirstMax) {
   EXPECT_EQ(grad, (std::vector<double>{1, 0, 0, 1}));
 }
 
+TEST_F(GradientCheck, GlobalPools) {
+  // GlobalMaxPool is imported as a MaxPool over the whole extent.
+  check("  y = GlobalMaxPool (x)", {{"x", {2, 3, 4, 3}}});
+  check("  y = GlobalMaxPool (x)", {{"x", {1, 2, 5}}}, 2);
+  check("  y = GlobalAveragePool (x)", {{"x", {2, 2, 3, 2, 2}}}, 3);
+}
+
 TEST_F(GradientCheck, AveragePool) {
   uint32_t seed = 400;
   for (int rank = 1; rank <= 3; ++rank)
