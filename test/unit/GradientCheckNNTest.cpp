@@ -63,11 +63,12 @@ std::vector<int64_t> nchw(int64_t n, int64_t c,
 
 TEST_F(GradientCheck, Conv) {
   // Every combination of rank, grouping (plain, grouped, depthwise) and
-  // bias, with random strides, pads, dilations and sizes per seed.
+  // bias, twice each, with random strides, pads, dilations and sizes per
+  // seed.
   uint32_t seed = 100;
   for (int rank = 1; rank <= 3; ++rank)
     for (int grouping = 0; grouping < 3; ++grouping)
-      for (bool bias : {false, true}) {
+      for (bool bias : {false, true, false, true}) {
         std::mt19937 rng(seed++);
         Window w = randomWindow(rng, rank, true, false);
         int64_t group = grouping == 0 ? 1 : pick(rng, 2, 3);
@@ -98,7 +99,7 @@ TEST_F(GradientCheck, ConvTranspose) {
   uint32_t seed = 200;
   for (int rank = 1; rank <= 3; ++rank)
     for (int grouping = 0; grouping < 3; ++grouping)
-      for (bool bias : {false, true}) {
+      for (bool bias : {false, true, false, true}) {
         std::mt19937 rng(seed++);
         Window w = randomWindow(rng, rank, true, false);
         int64_t group = grouping == 0 ? 1 : pick(rng, 2, 3);
