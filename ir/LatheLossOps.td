@@ -7,7 +7,7 @@
 #ifndef LATHE_LOSS_OPS_TD
 #define LATHE_LOSS_OPS_TD
 
-def Lathe_NllLossOp : Lathe_InferOp<"nll_loss"> {
+def Lathe_NllLossOp : Lathe_InferOp<"nll_loss", [Lathe_VJP]> {
   let summary = "negative log-likelihood loss (ONNX NegativeLogLikelihoodLoss)";
   let description = [{
     `input` is `[N, C, d1, ...]` (log-probabilities), `target` is

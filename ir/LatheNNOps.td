@@ -45,7 +45,7 @@ def Lathe_MatMulOp : Lathe_InferOp<"matmul", [SameOperandsElementType, Lathe_VJP
 // Convolution and pooling
 //===----------------------------------------------------------------------===//
 
-def Lathe_ConvOp : Lathe_InferOp<"conv"> {
+def Lathe_ConvOp : Lathe_InferOp<"conv", [Lathe_VJP]> {
   let summary = "N-d grouped convolution (NC[D]HW input, OIHW weights)";
   let description = [{
     `pads` holds the begin pads of every spatial dim followed by the end
@@ -62,7 +62,7 @@ def Lathe_ConvOp : Lathe_InferOp<"conv"> {
   }];
 }
 
-def Lathe_MaxPoolOp : Lathe_InferOp<"max_pool"> {
+def Lathe_MaxPoolOp : Lathe_InferOp<"max_pool", [Lathe_VJP]> {
   let summary = "N-d max pooling";
   let description = [{
     Padding never wins the max (it acts as -inf, or the integer type's
@@ -77,7 +77,7 @@ def Lathe_MaxPoolOp : Lathe_InferOp<"max_pool"> {
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_AveragePoolOp : Lathe_InferOp<"average_pool"> {
+def Lathe_AveragePoolOp : Lathe_InferOp<"average_pool", [Lathe_VJP]> {
   let summary = "N-d average pooling";
   let description = [{
     The divisor of each window counts the elements inside the input, plus
@@ -98,7 +98,7 @@ def Lathe_GlobalAveragePoolOp : Lathe_InferOp<"global_average_pool", [Lathe_VJP]
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_ConvTransposeOp : Lathe_InferOp<"conv_transpose"> {
+def Lathe_ConvTransposeOp : Lathe_InferOp<"conv_transpose", [Lathe_VJP]> {
   let summary = "N-d grouped transposed convolution (weights [C, M/group, k...])";
   let description = [{
     The gradient of `lathe.conv` with respect to its input: every input
@@ -119,7 +119,7 @@ def Lathe_ConvTransposeOp : Lathe_InferOp<"conv_transpose"> {
   }];
 }
 
-def Lathe_MaxPoolWithIndicesOp : Lathe_InferOp<"max_pool_with_indices"> {
+def Lathe_MaxPoolWithIndicesOp : Lathe_InferOp<"max_pool_with_indices", [Lathe_VJP]> {
   let summary = "N-d max pooling that also returns where each max came from";
   let description = [{
     `output` as for `lathe.max_pool`; `indices` holds
@@ -147,7 +147,7 @@ def Lathe_MaxUnpoolOp : Lathe_InferOp<"max_unpool"> {
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_BatchNormOp : Lathe_InferOp<"batch_norm"> {
+def Lathe_BatchNormOp : Lathe_InferOp<"batch_norm", [Lathe_VJP]> {
   let summary = "inference batch normalisation with running statistics";
   let description = [{
     `y = scale * (x - mean) / sqrt(var + epsilon) + bias`, per channel
@@ -166,7 +166,7 @@ def Lathe_BatchNormOp : Lathe_InferOp<"batch_norm"> {
 // Normalisation
 //===----------------------------------------------------------------------===//
 
-def Lathe_BatchNormTrainingOp : Lathe_InferOp<"batch_norm_training"> {
+def Lathe_BatchNormTrainingOp : Lathe_InferOp<"batch_norm_training", [Lathe_VJP]> {
   let summary = "batch normalisation with batch statistics (training mode)";
   let description = [{
     Normalises with the mean and (biased) variance of the batch over every
@@ -185,7 +185,7 @@ def Lathe_BatchNormTrainingOp : Lathe_InferOp<"batch_norm_training"> {
                       Lathe_FloatTensor:$batch_var);
 }
 
-def Lathe_InstanceNormOp : Lathe_InferOp<"instance_norm"> {
+def Lathe_InstanceNormOp : Lathe_InferOp<"instance_norm", [Lathe_VJP]> {
   let summary = "instance normalisation: per (n, c) statistics over space";
   let description = [{
     `y = scale[c] * (x - mean) / sqrt(var + epsilon) + bias[c]` with the
@@ -196,7 +196,7 @@ def Lathe_InstanceNormOp : Lathe_InferOp<"instance_norm"> {
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_LayerNormOp : Lathe_InferOp<"layer_norm"> {
+def Lathe_LayerNormOp : Lathe_InferOp<"layer_norm", [Lathe_VJP]> {
   let summary = "layer normalisation over the dimensions from `axis` on";
   let description = [{
     `y = (x - mean) * inv_std_dev * scale + bias`, where the mean and
@@ -217,7 +217,7 @@ def Lathe_LayerNormOp : Lathe_InferOp<"layer_norm"> {
   }];
 }
 
-def Lathe_MeanVarianceNormOp : Lathe_InferOp<"mean_variance_norm"> {
+def Lathe_MeanVarianceNormOp : Lathe_InferOp<"mean_variance_norm", [Lathe_VJP]> {
   let summary = "(x - mean) / (sqrt(var) + 1e-9) over `axes`";
   let description = [{
     ONNX MeanVarianceNormalization: mean and biased variance over the
@@ -227,7 +227,7 @@ def Lathe_MeanVarianceNormOp : Lathe_InferOp<"mean_variance_norm"> {
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_LrnOp : Lathe_InferOp<"lrn"> {
+def Lathe_LrnOp : Lathe_InferOp<"lrn", [Lathe_VJP]> {
   let summary = "local response normalisation across channels";
   let description = [{
     `y = x / (bias + alpha / size * sum(x^2))^beta`, the sum over channels
@@ -238,7 +238,7 @@ def Lathe_LrnOp : Lathe_InferOp<"lrn"> {
   let results = (outs Lathe_FloatTensor:$output);
 }
 
-def Lathe_LpNormOp : Lathe_InferOp<"lp_norm"> {
+def Lathe_LpNormOp : Lathe_InferOp<"lp_norm", [Lathe_VJP]> {
   let summary = "x / ||x||_p along one axis (p = 1 or 2)";
   let description = "ONNX LpNormalization.";
   let arguments = (ins Lathe_FloatTensor:$input, I64Attr:$axis, I64Attr:$p);

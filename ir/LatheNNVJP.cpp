@@ -1,7 +1,7 @@
 // Vector-Jacobian products of the neural-network layers
-// (DifferentiableOpInterface, ir/LatheAutodiff.td): MatMul, Gemm and
-// inference Dropout. Convolution, pooling and normalisation come later; the
-// autodiff pass reports them as having no gradient yet.
+// (DifferentiableOpInterface, ir/LatheAutodiff.td): MatMul, Gemm,
+// GlobalAveragePool and inference Dropout. Convolution and pooling are in
+// LatheConvPoolVJP.cpp, the normalisations in LatheNormVJP.cpp.
 #include "ir/VJPUtils.h"
 
 #include <numeric>
