@@ -9,6 +9,7 @@
                      validation_images  float32 [360, 1, 8, 8]
                      validation_labels  int64   [360]
                    stored uncompressed (numpy.savez), as lathe reads .npz files.
+  digits_convnet.onnx  a CNN without weights, for `lathe train digits_convnet.pbtxt`
   digits_mlp.onnx  an MLP without weights, for `lathe train digits_mlp.pbtxt`:
                    image [N, 1, 8, 8] -> Flatten -> Gemm(64 -> 32) -> Relu
                    -> Gemm(32 -> 10) = logits [N, 10] -> Softmax = probs.
@@ -89,6 +90,57 @@ def mlp_model():
     return model
 
 
+def convnet_model():
+    """Conv(1->16) BN Relu MaxPool Conv(16->32) Relu MaxPool Dropout(0.25) Gemm(128->10)
+    Softmax. The conv and fc weights and biases are graph inputs without a value
+    (the spec's init rules give them theirs); BatchNorm starts as PyTorch's (scale 1,
+    shift 0, running statistics 0 and 1), as initializers."""
+    f = TensorProto.FLOAT
+    params = {
+        "conv1.weight": [16, 1, 3, 3], "conv1.bias": [16],
+        "conv2.weight": [32, 16, 3, 3], "conv2.bias": [32],
+        "fc.weight": [10, 128], "fc.bias": [10],
+    }
+    inputs = [helper.make_tensor_value_info("image", f, ["N", 1, 8, 8])]
+    inputs += [helper.make_tensor_value_info(n, f, s) for n, s in params.items()]
+    inits = [
+        helper.make_tensor("bn1.weight", f, [16], [1.0] * 16),
+        helper.make_tensor("bn1.bias", f, [16], [0.0] * 16),
+        helper.make_tensor("bn1.running_mean", f, [16], [0.0] * 16),
+        helper.make_tensor("bn1.running_var", f, [16], [1.0] * 16),
+        helper.make_tensor("dropout.ratio", f, [], [0.25]),
+    ]
+    conv = dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    nodes = [
+        helper.make_node("Conv", ["image", "conv1.weight", "conv1.bias"], ["c1"],
+                         name="conv1", **conv),
+        helper.make_node("BatchNormalization",
+                         ["c1", "bn1.weight", "bn1.bias", "bn1.running_mean",
+                          "bn1.running_var"], ["b1"], name="bn1", epsilon=1e-5,
+                         momentum=0.9),
+        helper.make_node("Relu", ["b1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2],
+                         strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "conv2.weight", "conv2.bias"], ["c2"],
+                         name="conv2", **conv),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("MaxPool", ["r2"], ["p2"], name="pool2", kernel_shape=[2, 2],
+                         strides=[2, 2]),
+        helper.make_node("Flatten", ["p2"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Dropout", ["flat", "dropout.ratio"], ["drop"], name="dropout"),
+        helper.make_node("Gemm", ["drop", "fc.weight", "fc.bias"], ["logits"],
+                         name="fc", transB=1),
+        helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=1),
+    ]
+    outputs = [helper.make_tensor_value_info("probs", f, ["N", 10])]
+    graph = helper.make_graph(nodes, "digits_convnet", inputs, outputs, inits)
+    model = helper.make_model(graph, producer_name="lathe examples/make_digits.py",
+                              opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--digits", default=DEFAULT_DIGITS)
@@ -100,9 +152,10 @@ def main():
     images, labels = load_digits(args.digits)
     shapes = write_npz(os.path.join(args.outdir, "digits.npz"), images, labels)
     onnx.save(mlp_model(), os.path.join(args.outdir, "digits_mlp.onnx"))
+    onnx.save(convnet_model(), os.path.join(args.outdir, "digits_convnet.onnx"))
     for name, shape in shapes.items():
         print(f"digits.npz: {name} {list(shape)}")
-    print("wrote digits.npz and digits_mlp.onnx")
+    print("wrote digits.npz, digits_mlp.onnx and digits_convnet.onnx")
 
 
 if __name__ == "__main__":

@@ -84,10 +84,22 @@ bool TrainingModel::load(const TrainingSpec &spec, const std::string &specPath,
   // Running statistics are state the step updates, not gradient-trained.
   std::set<std::string> bnStats;
   std::set<std::string> produced;
+  // Float initializers that configure an op rather than weigh its input
+  // (a dropout ratio, clip bounds, a pad value, resize scales) are constants,
+  // not parameters: nothing trains or exports them.
+  std::set<std::string> settings;
+  static const std::map<std::string, std::vector<int>> settingInputs = {
+      {"Dropout", {1}}, {"Clip", {1, 2}},   {"Pad", {2}},
+      {"Resize", {1, 2}}, {"Upsample", {1}},
+  };
   for (const auto &node : graph.node()) {
     if (node.op_type() == "BatchNormalization")
       for (int i = 3; i < node.input_size() && i < 5; ++i)
         bnStats.insert(node.input(i));
+    if (auto it = settingInputs.find(node.op_type()); it != settingInputs.end())
+      for (int i : it->second)
+        if (i < node.input_size())
+          settings.insert(node.input(i));
     for (const std::string &out : node.output())
       produced.insert(out);
   }
@@ -153,7 +165,8 @@ bool TrainingModel::load(const TrainingSpec &spec, const std::string &specPath,
   params_.clear();
   std::string dir = directoryOf(path_);
   for (const auto &init : graph.initializer()) {
-    if (init.data_type() != onnx::TensorProto::FLOAT)
+    if (init.data_type() != onnx::TensorProto::FLOAT ||
+        settings.count(init.name()))
       continue;
     TrainingParameter p;
     p.name = init.name();

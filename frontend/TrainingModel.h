@@ -85,7 +85,8 @@ public:
   DType inputDType() const { return inputDType_; }
   /// The value the loss is computed on.
   const std::string &outputName() const { return output_; }
-  /// Every float initializer, then every initialised graph input, in model
+  /// Every float initializer (but op settings such as a Dropout ratio or
+  /// Clip bounds), then every initialised graph input, in model
   /// order.
   const std::vector<TrainingParameter> &parameters() const { return params_; }
   std::vector<TrainingParameter> &parameters() { return params_; }

@@ -66,10 +66,38 @@ class CNN(nn.Module):
         return self.fc(x.flatten(1))
 
 
+class BNCNN(nn.Module):
+    """A CNN with BatchNorm after a conv and after a linear layer: trained in
+    training mode (batch statistics; running statistics updated as state)."""
+
+    def __init__(self):
+        super().__init__()
+        # No bias before a BatchNorm: its gradient is exactly zero, so
+        # float32 rounding noise is all there is of it, which Adam scales up
+        # to full steps (in PyTorch's float32 as well).
+        self.conv = nn.Conv2d(1, 6, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(6)
+        self.fc1 = nn.Linear(6 * 4 * 4, 16, bias=False)
+        self.bn1d = nn.BatchNorm1d(16)
+        self.fc2 = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(torch.relu(self.bn(self.conv(x))), 2)
+        return self.fc2(torch.relu(self.bn1d(self.fc1(x.flatten(1)))))
+
+
 def make_model(kind):
     torch.manual_seed(0)
     if kind == "cnn":
         return CNN()
+    if kind == "bn":
+        model = BNCNN()
+        # Non-trivial starting statistics, so that their update is checked.
+        with torch.no_grad():
+            for m in (model.bn, model.bn1d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+        return model
     return MLP({"nll": "log_softmax", "bce": "sigmoid"}.get(kind))
 
 
@@ -85,7 +113,10 @@ def configs(group):
     }
     ce = "kind: softmax_cross_entropy"
     if group == "cnn":
-        return {"cnn_" + k: ("cnn", ce, v) for k, v in opt.items()}
+        out = {"cnn_" + k: ("cnn", ce, v) for k, v in opt.items()}
+        out["bn_momentum"] = ("bn", ce, opt["momentum"])
+        out["bn_adam"] = ("bn", ce, opt["adam"])
+        return out
     if group == "mlp":
         out = {"mlp_" + k: ("mlp", ce, v) for k, v in opt.items()}
         out["mlp_adam_decay"] = ("mlp", ce, opt["adam"] + " weight_decay: 0.01")
@@ -152,7 +183,10 @@ def torch_steps(model, frozen, loss_block, opt_block, xs, ys):
     """The reference: per step (loss, {name: grad}, {name: param after}).
     Parameters whose name starts with a `frozen` prefix are not trained."""
     model = model.double()
+    model.train()
     all_params = dict(model.named_parameters())
+    # BatchNorm's running statistics: state the step updates and exports.
+    buffers = {n: b for n, b in model.named_buffers() if "running" in n}
     params = {n: p for n, p in all_params.items()
               if not any(n.startswith(f + ".") for f in frozen or [])}
     for n, p in all_params.items():
@@ -216,8 +250,9 @@ def torch_steps(model, frozen, loss_block, opt_block, xs, ys):
                     for p in ps:
                         p.grad *= scale
         opt.step()
-        out.append((float(loss), grads,
-                    {n: p.detach().numpy().copy() for n, p in all_params.items()}))
+        after = {n: p.detach().numpy().copy() for n, p in all_params.items()}
+        after.update({n: b.numpy().copy() for n, b in buffers.items()})
+        out.append((float(loss), grads, after))
     return out
 
 
@@ -236,9 +271,13 @@ def main():
         d = os.path.join(work, name)
         os.makedirs(d)
         model = make_model(kind)
+        # BatchNorm kept as a node (eval-mode export would fold it into the
+        # conv), with its running statistics as initializers.
+        model.eval()
         torch.onnx.export(model, torch.from_numpy(x_all[:BATCH]), os.path.join(d, "m.onnx"),
                           input_names=["image"], output_names=["out"], opset_version=13,
-                          do_constant_folding=False)
+                          do_constant_folding=False,
+                          training=torch.onnx.TrainingMode.PRESERVE)
         # ONNX names of the parameters are the PyTorch names (no folding).
         loss_kind = parse_block(loss_block)["kind"]
         y = y_all

@@ -115,6 +115,9 @@ public:
     CompileRequest request;
     request.modelPath = model.path();
     request.import.model = &trainGraph;
+    // BatchNorm with batch statistics (running ones become state results),
+    // dropout keyed by (seed, lathe.step, op).
+    request.trainingModeSeed = setup.seed;
     if (!setup.dumpIRDir.empty())
       request.dumpIRDir = setup.dumpIRDir + "/step";
     request.afterImport = [&](mlir::ModuleOp module, std::string &err) {
@@ -217,20 +220,6 @@ private:
   bool buildStepFunction(mlir::ModuleOp module, std::string &error) {
     auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
     const std::string &path = setup_.model->path();
-    bool unsupported = false;
-    main.walk([&](mlir::Operation *op) {
-      llvm::StringRef name = op->getName().getStringRef();
-      if (name == "lathe.batch_norm" || name == "lathe.dropout" ||
-          name == "lathe.training_dropout") {
-        error = path + ": " + name.str() +
-                ": training mode of BatchNormalization and Dropout is not "
-                "available in the compiled step yet";
-        unsupported = true;
-      }
-    });
-    if (unsupported)
-      return false;
-
     int64_t loss = resultNamed(main, kLossName);
     AutodiffOptions autodiff;
     autodiff.output = loss;

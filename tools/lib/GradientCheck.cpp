@@ -63,6 +63,9 @@ bool checkTrainingGradients(const TrainingSetup &setup,
   compile.modelPath = model.path();
   compile.import.model = &proto;
   compile.gradients = request;
+  // The training form, as the step computes it: batch statistics, and
+  // dropout masks fixed by (seed, step 0, op).
+  compile.trainingModeSeed = setup.seed;
   std::unique_ptr<Session> session = SessionFactory::create(compile, &error);
   if (!session)
     return false;
@@ -80,6 +83,8 @@ bool checkTrainingGradients(const TrainingSetup &setup,
       inputs.push_back(toF64(batch.inputs));
     } else if (info.name == kLabelsName) {
       inputs.push_back(toF64(batch.labels));
+    } else if (info.name == "lathe.step") {
+      inputs.emplace_back(DType::I64, std::vector<int64_t>{});
     } else {
       bool found = false;
       for (size_t p = 0; p < model.parameters().size(); ++p)
