@@ -10,10 +10,13 @@
    its initializers are the checkpoint's parameters, and `lathe run` on it
    classifies validation digits as well as the CSV says (within one sample).
 
-Usage: check_train_cli.py LATHE SOURCE_DIR WORK_DIR [STEP]
-STEP is `compiled` or `reference` (the default), for `lathe train --step`.
+Usage: check_train_cli.py LATHE SOURCE_DIR WORK_DIR [STEP [SPEC]]
+STEP is `compiled` or `reference` (the default), for `lathe train --step`;
+SPEC (default test/training/linear.pbtxt, relative to SOURCE_DIR) is trained
+for 4 epochs whatever its own count says.
 """
 import csv
+import re
 import os
 import shutil
 import subprocess
@@ -43,15 +46,20 @@ def main():
     step = "--step=" + (sys.argv[4] if len(sys.argv) > 4 else "reference")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    spec_src = os.path.join(src, "test/training/linear.pbtxt")
-    # A copy of the spec next to its inputs' absolute paths, with checkpoints
-    # under WORK_DIR.
+    spec_src = os.path.join(src, sys.argv[5] if len(sys.argv) > 5
+                            else "test/training/linear.pbtxt")
+    # A copy of the spec with its paths made absolute, 4 epochs, its own
+    # checkpoint block dropped (each run below gets one under WORK_DIR).
     with open(spec_src) as f:
         text = f.read()
-    text = text.replace('"digits_linear.onnx"',
-                        '"%s"' % os.path.join(src, "test/training/digits_linear.onnx"))
-    text = text.replace('"../../examples/digits.npz"',
-                        '"%s"' % os.path.join(src, "examples/digits.npz"))
+    spec_dir = os.path.dirname(os.path.abspath(spec_src))
+    text = re.sub(r'(\b(?:path|train|validation):\s*)"([^"]+)"',
+                  lambda m: '%s"%s"' % (m.group(1), os.path.normpath(
+                      os.path.join(spec_dir, m.group(2)))), text)
+    text = re.sub(r'checkpoint\s*\{[^}]*\}', "", text)
+    text = re.sub(r'\bepochs:\s*\d+', "epochs: 4", text)
+    text = re.sub(r'output_model:\s*"[^"]*"', "", text)
+    digits = os.path.join(src, "examples/digits.npz")
     specs = {}
     for name in ("full", "part"):
         specs[name] = os.path.join(work, name + ".pbtxt")
@@ -87,13 +95,18 @@ def main():
     onnx.checker.check_model(model, full_check=True)
     trained = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     ck = np.load(os.path.join(work, "ck_full", "epoch-0004", "state.npz"))
-    for name, value in trained.items():
-        assert np.array_equal(ck["param/" + name], value), name
-    assert np.abs(trained["W"]).max() > 0
+    # Every parameter in the checkpoint is the exported initializer (op
+    # settings such as a dropout ratio are initializers but not parameters).
+    params = [f[len("param/"):] for f in ck.files if f.startswith("param/")]
+    assert params and all(n in trained for n in params), (params, list(trained))
+    for name in params:
+        assert np.array_equal(ck["param/" + name], trained[name]), name
+    assert all(np.abs(v).max() > 0 for n, v in trained.items()
+               if n in ("W",) or n.endswith("weight")), "untrained weights"
 
     # The exported model runs; its accuracy on 64 validation digits is close
     # to what the driver measured on all of them.
-    digits = np.load(os.path.join(src, "examples/digits.npz"))
+    digits = np.load(digits)
     x = digits["validation_images"][:64]
     y = digits["validation_labels"][:64]
     np.save(os.path.join(work, "x.npy"), x)
