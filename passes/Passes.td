@@ -221,6 +221,45 @@ def OutlineKernels : Pass<"lathe-outline-kernels", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def TileMatmul : Pass<"lathe-tile-matmul", "mlir::ModuleOp"> {
+  let summary = "Register-tiled vector code for contractions on buffers";
+  let description = [{
+    Every contraction on buffers (a linalg op with one reduction loop and
+    the body `out + a * b`: MatMul, batched MatMul with broadcast batch
+    dims, Gemm with transA/transB and alpha, Einsum products) becomes
+    BLIS-style code: the reduction in blocks of kc, B packed per block into
+    a zero-padded kc x nr panel on the stack (a transposed B costs one copy
+    per panel), and an mr x nr tile of C held in vector registers across
+    the k loop, updated by one broadcast of A and nv vector FMAs per row.
+    The tile comes from the vector unit: with 256-bit vectors and 16
+    registers, 6 x 16 f32 (12 accumulators); with 512 bits and 32
+    registers, 8 x 32. Static shapes make the remainders known: row tiles
+    are balanced (64 rows: ten of 6 and one of 4), the last column tile
+    masks its C loads and stores. A contraction that cannot be handled (a
+    matrix-vector product, integer or mixed types, a non-contiguous
+    result) stays a loop nest, with a remark saying why.
+
+    ```mlir
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (k, n),
+      (m, n, k) -> (m, n)], ...} ins(%a, %b) outs(%c) { out + a * b }
+    // becomes
+    scf.for %k0 ... { scf.for %n0 ... { <pack B into %panel>
+      scf.for %m0 ... { %acc = vector.load %c ... ;
+        scf.for %k ... iter_args(%acc...) { vector.fma ... } ; vector.store ... } } }
+    ```
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "0",
+           "Vector register width in bits (0: the host's)">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", "0",
+           "Number of vector registers (0: the host's)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def LowerCopies : Pass<"lathe-lower-copies", "mlir::func::FuncOp"> {
   let summary = "Turn memref.copy into linalg.copy";
   let description = [{
