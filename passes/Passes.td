@@ -227,26 +227,23 @@ def TileMatmul : Pass<"lathe-tile-matmul", "mlir::ModuleOp"> {
     Every contraction on buffers (a linalg op with one reduction loop and
     the body `out + a * b`: MatMul, batched MatMul with broadcast batch
     dims, Gemm with transA/transB and alpha, Einsum products) becomes
-    BLIS-style code: the reduction in blocks of kc, B packed per block into
-    a zero-padded kc x nr panel on the stack (a transposed B costs one copy
-    per panel), and an mr x nr tile of C held in vector registers across
-    the k loop, updated by one broadcast of A and nv vector FMAs per row.
-    The tile comes from the vector unit: with 256-bit vectors and 16
-    registers, 6 x 16 f32 (12 accumulators); with 512 bits and 32
-    registers, 8 x 32. Static shapes make the remainders known: row tiles
-    are balanced (64 rows: ten of 6 and one of 4), the last column tile
-    masks its C loads and stores. A contraction that cannot be handled (a
+    vector code with a tile of C held in registers across the k loop. The
+    tile comes from the vector unit (host features, or the options): with
+    256-bit vectors and 16 registers 6 x 16 f32 (12 accumulators), with
+    512 bits and 32 registers 8 x 32. Per op, from its shape and layouts:
+    - pack: k in blocks, B's kc x nr panel copied into a zero-padded stack
+      buffer (a B^T transposed by the copy), then each row tile loads its C
+      tile, applies one broadcast of A and nv `vector.fma`s per row and k,
+      and stores it;
+    - direct: at most two row tiles and B contiguous along n: B is read in
+      place (packing would cost as much as the product);
+    - dot: A B^T, both contiguous along k, at most 32 rows: dot products
+      with vectors along k, reduced across lanes at the end.
+    Shapes are static, so remainders are known: row tiles are balanced,
+    the last column tile masks its C loads and stores, the k remainder of
+    a dot product masks its loads. A contraction that cannot be handled (a
     matrix-vector product, integer or mixed types, a non-contiguous
     result) stays a loop nest, with a remark saying why.
-
-    ```mlir
-    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (k, n),
-      (m, n, k) -> (m, n)], ...} ins(%a, %b) outs(%c) { out + a * b }
-    // becomes
-    scf.for %k0 ... { scf.for %n0 ... { <pack B into %panel>
-      scf.for %m0 ... { %acc = vector.load %c ... ;
-        scf.for %k ... iter_args(%acc...) { vector.fma ... } ; vector.store ... } } }
-    ```
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "0",

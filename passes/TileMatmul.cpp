@@ -247,7 +247,7 @@ public:
     // batch-64 layer has 8) packing would cost more than the product.
     // Then a B contiguous along n is read in place, and A B^T (both
     // contiguous along k: Gemm transB, nn.Linear) becomes dot products.
-    if (c.aAlongK && c.bAlongK && !c.aScale && !c.bScale && M <= 64)
+    if (c.aAlongK && c.bAlongK && !c.aScale && !c.bScale && M <= 32)
       strategy = Strategy::Dot;
     else if (c.bAlongN && !c.bScale && rowTiles <= 2)
       strategy = Strategy::Direct;
@@ -259,6 +259,11 @@ public:
   }
 
   void emit() {
+    // An empty product adds nothing to C's initial value.
+    if (llvm::is_contained(c.ranges, 0)) {
+      c.op->erase();
+      return;
+    }
     A = c.op.getDpsInputOperand(c.aInput)->get();
     B = c.op.getDpsInputOperand(c.bInput)->get();
     C = c.op.getDpsInitOperand(0)->get();
