@@ -12,9 +12,13 @@
 //           ..) C tile = acc
 //
 // The packed panel makes every B read a contiguous vector load whatever B's
-// layout (B^T from Gemm transB or the backward graph's dY W^T costs one
-// transposing copy per panel, amortised over all of M); A is read one scalar
-// per row and k, which is cheap for either layout. Shapes are static, so the
+// layout (B^T from Gemm transB costs one transposing copy per panel,
+// amortised over all of M); A is read one scalar per row and k, which is
+// cheap for either layout (the backward graph's dY^T X reads A^T). When M
+// is too small to amortise the copy (the 8-row tiles lathe-fuse-groups
+// makes of a batch-64 layer), a B contiguous along n is read in place
+// ("direct"), and A B^T with both contiguous along k (nn.Linear's Gemm)
+// becomes dot products with vectors along k ("dot"). Shapes are static, so the
 // remainders are known here: the last row tile gets fewer rows (tiles are
 // balanced so that it keeps enough accumulators), and the last column tile
 // masks its C loads and stores while the panel is zero-padded. Nothing is
@@ -34,6 +38,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
@@ -179,7 +184,9 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
       return fail("result is not indexed by plain loop dims");
     cDims.push_back(d.getPosition());
   }
-  if (cDims.size() + 1 != iters.size())
+  if (cDims.size() + 1 != iters.size() ||
+      llvm::SmallDenseSet<unsigned>(cDims.begin(), cDims.end()).size() !=
+          cDims.size())
     return fail("result does not use every parallel loop");
   c.n = cDims.back();
   c.m = cDims[cDims.size() - 2];
@@ -548,7 +555,7 @@ private:
 /// (upstream's isaContractionOpInterface refuses Gemm's alpha and broadcast
 /// batch dims): the ops that get a remark when they stay scalar.
 bool looksLikeContraction(linalg::LinalgOp op) {
-  if (op.getNumReductionLoops() == 0 || op.getNumDpsInputs() != 2)
+  if (op.getNumReductionLoops() == 0 || op.getNumDpsInputs() < 2)
     return false;
   for (AffineMap map : op.getIndexingMapsArray())
     for (AffineExpr e : map.getResults())
