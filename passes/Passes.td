@@ -221,6 +221,42 @@ def OutlineKernels : Pass<"lathe-outline-kernels", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def TileMatmul : Pass<"lathe-tile-matmul", "mlir::ModuleOp"> {
+  let summary = "Register-tiled vector code for contractions on buffers";
+  let description = [{
+    Every contraction on buffers (a linalg op with one reduction loop and
+    the body `out + a * b`: MatMul, batched MatMul with broadcast batch
+    dims, Gemm with transA/transB and alpha, Einsum products) becomes
+    vector code with a tile of C held in registers across the k loop. The
+    tile comes from the vector unit (host features, or the options): with
+    256-bit vectors and 16 registers 6 x 16 f32 (12 accumulators), with
+    512 bits and 32 registers 8 x 32. Per op, from its shape and layouts:
+    - pack: k in blocks, B's kc x nr panel copied into a zero-padded stack
+      buffer (a B^T transposed by the copy), then each row tile loads its C
+      tile, applies one broadcast of A and nv `vector.fma`s per row and k,
+      and stores it;
+    - direct: at most two row tiles and B contiguous along n: B is read in
+      place (packing would cost as much as the product);
+    - dot: A B^T, both contiguous along k, at most 32 rows: dot products
+      with vectors along k, reduced across lanes at the end.
+    Shapes are static, so remainders are known: row tiles are balanced,
+    the last column tile masks its C loads and stores, the k remainder of
+    a dot product masks its loads. A contraction that cannot be handled (a
+    matrix-vector product, integer or mixed types, a non-contiguous
+    result) stays a loop nest, with a remark saying why.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "0",
+           "Vector register width in bits (0: the host's)">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", "0",
+           "Number of vector registers (0: the host's)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def LowerCopies : Pass<"lathe-lower-copies", "mlir::func::FuncOp"> {
   let summary = "Turn memref.copy into linalg.copy";
   let description = [{

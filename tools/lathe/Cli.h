@@ -35,6 +35,7 @@ int compileCommand(int argc, char **argv);
 int inspectCommand(int argc, char **argv);
 int graphCommand(int argc, char **argv);
 int trainCommand(int argc, char **argv);
+int benchCommand(int argc, char **argv);
 
 } // namespace lathe::cli
 

@@ -129,6 +129,7 @@ static void printUsage(FILE *out) {
            "                 fusion groups, memory plan\n"
            "  graph MODEL    draw the lathe-level graph (Graphviz dot, svg, "
            "png)\n"
+           "  bench MODEL    time MODEL warm (min/median/p90 latency)\n"
            "  train SPEC     train a model as a training spec (.pbtxt) "
            "says\n"
            "  conformance [DIR]  run ONNX's backend test cases and "
@@ -175,6 +176,8 @@ int main(int argc, char **argv) {
     return graphCommand(argc - 1, argv + 1);
   if (command == "train")
     return trainCommand(argc - 1, argv + 1);
+  if (command == "bench")
+    return benchCommand(argc - 1, argv + 1);
   if (command == "ops") {
     if (argc > 2) {
       if (std::strcmp(argv[2], "--help") == 0) {

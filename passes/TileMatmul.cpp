@@ -1,0 +1,603 @@
+// lathe-tile-matmul: contractions (matmul, batch matmul, Gemm with either
+// operand transposed, Einsum products) on buffers become register-tiled
+// vector code, BLIS-style:
+//
+//   for batch ...                      (every loop dim of C but m and n)
+//     for k0 in K step kc              (cache block of the reduction)
+//       for n0 in N step nr            (nr = nv vectors)
+//         pack B[k0:k0+kc, n0:n0+nr] into a stack panel (zero-padded)
+//         for m0 in M step mr
+//           acc[mr][nv] = C tile      (vector registers)
+//           for k in kc: acc[i][j] = fma(broadcast(A[m0+i, k]), panel[k, j],
+//           ..) C tile = acc
+//
+// The packed panel makes every B read a contiguous vector load whatever B's
+// layout (B^T from Gemm transB costs one transposing copy per panel,
+// amortised over all of M); A is read one scalar per row and k, which is
+// cheap for either layout (the backward graph's dY^T X reads A^T). When M
+// is too small to amortise the copy (the 8-row tiles lathe-fuse-groups
+// makes of a batch-64 layer), a B contiguous along n is read in place
+// ("direct"), and A B^T with both contiguous along k (nn.Linear's Gemm)
+// becomes dot products with vectors along k ("dot"). Shapes are static, so the
+// remainders are known here: the last row tile gets fewer rows (tiles are
+// balanced so that it keeps enough accumulators), and the last column tile
+// masks its C loads and stores while the panel is zero-padded. Nothing is
+// left scalar silently: a contraction this pass cannot handle gets a remark.
+//
+// Done on buffers rather than on tensors: the C tile lives in scf.for
+// iter_args, so no transfer hoisting is needed, and the code is the same
+// whether the contraction is a kernel of its own or the body of a fused
+// epilogue tile loop (lathe-fuse-groups).
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace lathe {
+#define GEN_PASS_DEF_TILEMATMUL
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// What the vector unit offers: from the pass options, or the host.
+struct VectorTarget {
+  int64_t bits = 256;
+  int64_t registers = 16;
+};
+
+VectorTarget hostVectorTarget() {
+  VectorTarget t;
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  auto has = [&](StringRef f) { return features.lookup(f); };
+  if (has("avx512f")) {
+    t.bits = 512;
+    t.registers = 32;
+  } else if (has("avx")) {
+    t.bits = 256;
+    t.registers = 16;
+  } else {
+    t.bits = 128;
+    t.registers = 16;
+  }
+  return t;
+}
+
+/// A contraction C[batch, m, n] += A[.., m, .., k, ..] * B[.., k, .., n, ..],
+/// as read from a linalg op on buffers.
+struct Contraction {
+  linalg::LinalgOp op;
+  unsigned m, n, k;
+  SmallVector<unsigned> batch;          // loop dims of C other than m and n
+  unsigned aInput, bInput;              // input operand numbers of A and B
+  std::optional<double> aScale, bScale; // Gemm's alpha, on one factor
+  SmallVector<int64_t> ranges;
+  // Layouts: which loop dim runs along an operand's contiguous last dim.
+  bool aAlongK = false, bAlongK = false, bAlongN = false;
+};
+
+/// Whether `v`'s last dim has unit stride and is indexed by loop `dim`.
+bool contiguousAlong(Value v, AffineMap map, unsigned dim) {
+  auto type = cast<MemRefType>(v.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (map.getNumResults() == 0 ||
+      failed(getStridesAndOffset(type, strides, offset)) || strides.back() != 1)
+    return false;
+  auto d = dyn_cast<AffineDimExpr>(map.getResults().back());
+  return d && d.getPosition() == dim;
+}
+
+/// `v` is a block argument of `body`, possibly times a float constant.
+std::optional<unsigned> factorArg(Value v, Block &body,
+                                  std::optional<double> &scale) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getOwner() == &body ? std::optional(arg.getArgNumber())
+                                   : std::nullopt;
+  auto mul = v.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return std::nullopt;
+  for (int i = 0; i < 2; ++i) {
+    auto arg = dyn_cast<BlockArgument>(mul->getOperand(i));
+    FloatAttr c;
+    if (arg && arg.getOwner() == &body &&
+        matchPattern(mul->getOperand(1 - i), m_Constant(&c))) {
+      scale = c.getValueAsDouble();
+      return arg.getArgNumber();
+    }
+  }
+  return std::nullopt;
+}
+
+/// Why `op` is not a contraction this pass can tile, or the contraction.
+FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
+  auto fail = [&](const char *reason) {
+    why = reason;
+    return failure();
+  };
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return fail("not two inputs and one output buffer");
+  Type et = op.getDpsInitOperand(0)->get().getType();
+  et = cast<MemRefType>(et).getElementType();
+  if (!et.isF32() && !et.isF64())
+    return fail("element type is not f32 or f64");
+  for (OpOperand *in : op.getDpsInputOperands())
+    if (cast<MemRefType>(in->get().getType()).getElementType() != et)
+      return fail("operands of mixed element types");
+  if (op.getNumReductionLoops() != 1)
+    return fail("not exactly one reduction loop");
+
+  // Body: out + f0 * f1, each factor an input (one may carry a constant).
+  Block &body = op->getRegion(0).front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || body.getOperations().size() > 5)
+    return fail("body is not out + a * b");
+  Value outArg = body.getArgument(2), product;
+  if (add.getLhs() == outArg)
+    product = add.getRhs();
+  else if (add.getRhs() == outArg)
+    product = add.getLhs();
+  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return fail("body is not out + a * b");
+  std::optional<double> s0, s1;
+  auto f0 = factorArg(mul.getLhs(), body, s0);
+  auto f1 = factorArg(mul.getRhs(), body, s1);
+  if (!f0 || !f1 || *f0 == *f1 || *f0 > 1 || *f1 > 1 || (s0 && s1))
+    return fail("body is not out + a * b");
+  std::optional<double> scaleOf[2];
+  scaleOf[*f0] = s0;
+  scaleOf[*f1] = s1;
+
+  Contraction c;
+  c.op = op;
+  c.ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(c.ranges, ShapedType::isDynamic))
+    return fail("dynamic loop range");
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  for (unsigned d = 0; d < iters.size(); ++d)
+    if (iters[d] == utils::IteratorType::reduction)
+      c.k = d;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  for (AffineMap map : maps)
+    for (AffineExpr e : map.getResults())
+      if (!isa<AffineDimExpr, AffineConstantExpr>(e))
+        return fail("an operand is not indexed by plain loop dims");
+  AffineMap cMap = maps[2];
+  if (cMap.getNumResults() < 2)
+    return fail("result has rank < 2 (a matrix-vector product)");
+  SmallVector<unsigned> cDims;
+  for (AffineExpr e : cMap.getResults()) {
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d)
+      return fail("result is not indexed by plain loop dims");
+    cDims.push_back(d.getPosition());
+  }
+  if (cDims.size() + 1 != iters.size() ||
+      llvm::SmallDenseSet<unsigned>(cDims.begin(), cDims.end()).size() !=
+          cDims.size())
+    return fail("result does not use every parallel loop");
+  c.n = cDims.back();
+  c.m = cDims[cDims.size() - 2];
+  c.batch.assign(cDims.begin(), cDims.end() - 2);
+  auto uses = [](AffineMap map, unsigned dim) {
+    return map.isFunctionOfDim(dim);
+  };
+  for (unsigned i = 0; i < 2; ++i) {
+    AffineMap map = maps[i];
+    if (uses(map, c.m) && !uses(map, c.n) && uses(map, c.k))
+      c.aInput = i;
+    else if (uses(map, c.n) && !uses(map, c.m) && uses(map, c.k))
+      c.bInput = i;
+    else
+      return fail("an input is not indexed by (m, k) or (k, n)");
+  }
+  if (c.aInput == c.bInput)
+    return fail("an input is not indexed by (m, k) or (k, n)");
+  c.aScale = scaleOf[c.aInput];
+  c.bScale = scaleOf[c.bInput];
+  Value a = op.getDpsInputOperand(c.aInput)->get();
+  Value b = op.getDpsInputOperand(c.bInput)->get();
+  c.aAlongK = contiguousAlong(a, maps[c.aInput], c.k);
+  c.bAlongK = contiguousAlong(b, maps[c.bInput], c.k);
+  c.bAlongN = contiguousAlong(b, maps[c.bInput], c.n);
+
+  // C's rows are loaded and stored as vectors along n.
+  auto cType = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(cType, strides, offset)) ||
+      strides.back() != 1)
+    return fail("the result's last dim is not contiguous");
+  return c;
+}
+
+/// Emits the tiled code of one contraction in place of its linalg op.
+class MatmulEmitter {
+public:
+  MatmulEmitter(Contraction c, const VectorTarget &target)
+      : c(c), b(c.op), loc(c.op.getLoc()) {
+    et = cast<MemRefType>(c.op.getDpsInitOperand(0)->get().getType())
+             .getElementType();
+    lanes = target.bits / et.getIntOrFloatBitWidth();
+    vecType = VectorType::get({lanes}, et);
+    // nv vectors per row, mr rows: the accumulators, nv panel loads and one
+    // broadcast fit the register file. AVX2: 6x16, AVX-512: 8x32 (capped:
+    // more rows only add broadcasts).
+    nv = 2;
+    mrMax = std::clamp<int64_t>((target.registers - nv - 1) / nv, 1, 8);
+    nr = nv * lanes;
+    M = c.ranges[c.m];
+    N = c.ranges[c.n];
+    K = c.ranges[c.k];
+    // The panel is kc x nr elements: 16 KiB stays in L1 beside A's rows.
+    kc = std::min<int64_t>(
+        K,
+        std::max<int64_t>(16, 16384 / (nr * (et.getIntOrFloatBitWidth() / 8))));
+    // Balanced row tiles: the last tile is never much smaller than the
+    // others, so it keeps enough accumulators to hide the FMA latency.
+    int64_t rowTiles = (M + mrMax - 1) / mrMax;
+    mr = (M + rowTiles - 1) / rowTiles;
+    // Packing costs about one copy per element of B, compute M / lanes /
+    // 2 cycles per element: for few rows (a fused epilogue's tile of a
+    // batch-64 layer has 8) packing would cost more than the product.
+    // Then a B contiguous along n is read in place, and A B^T (both
+    // contiguous along k: Gemm transB, nn.Linear) becomes dot products.
+    if (c.aAlongK && c.bAlongK && !c.aScale && !c.bScale && M <= 32)
+      strategy = Strategy::Dot;
+    else if (c.bAlongN && !c.bScale && rowTiles <= 2)
+      strategy = Strategy::Direct;
+    // Dot products: rows x cols accumulators plus one vector per row of A
+    // and one of B fit the register file (AVX2: 3 x 3).
+    dotRows = std::clamp<int64_t>((target.registers - 1) / 4, 1, 4);
+    dotCols =
+        std::clamp<int64_t>((target.registers - 2 - dotRows) / dotRows, 1, 6);
+  }
+
+  void emit() {
+    // An empty product adds nothing to C's initial value.
+    if (llvm::is_contained(c.ranges, 0)) {
+      c.op->erase();
+      return;
+    }
+    A = c.op.getDpsInputOperand(c.aInput)->get();
+    B = c.op.getDpsInputOperand(c.bInput)->get();
+    C = c.op.getDpsInitOperand(0)->get();
+    SmallVector<AffineMap> maps = c.op.getIndexingMapsArray();
+    aMap = maps[c.aInput];
+    bMap = maps[c.bInput];
+    cMap = maps[2];
+    // The panel lives in the function's entry block: an alloca inside a
+    // loop (a fused epilogue's tile loop) would grow the stack per trip.
+    {
+      OpBuilder::InsertionGuard guard(b);
+      auto func = c.op->getParentOfType<FunctionOpInterface>();
+      b.setInsertionPointToStart(&func.getFunctionBody().front());
+      panel = b.create<memref::AllocaOp>(loc, MemRefType::get({kc, nr}, et),
+                                         b.getI64IntegerAttr(64));
+    }
+    zero = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, 0.0));
+    if (c.aScale)
+      aScale = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, *c.aScale));
+    if (c.bScale)
+      bScale = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, *c.bScale));
+    emitBatch(0);
+    c.op->erase();
+    if (panel && panel.use_empty())
+      panel.getDefiningOp()->erase();
+  }
+
+private:
+  Value idx(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+
+  /// One scf.for; `body` builds the loop body at the builder's insertion
+  /// point (the loop is empty when lo >= hi).
+  void loop(Value lo, Value hi, int64_t step, function_ref<void(Value)> body) {
+    auto f = b.create<scf::ForOp>(loc, lo, hi, idx(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(f.getBody());
+    body(f.getInductionVar());
+  }
+
+  /// The indices of an operand at the loop position `ivs` (dims absent
+  /// from the map are ignored; constant results are broadcast dims).
+  SmallVector<Value> indices(AffineMap map, ArrayRef<Value> ivs) {
+    SmallVector<Value> out;
+    for (AffineExpr e : map.getResults()) {
+      if (auto d = dyn_cast<AffineDimExpr>(e))
+        out.push_back(ivs[d.getPosition()]);
+      else
+        out.push_back(idx(cast<AffineConstantExpr>(e).getValue()));
+    }
+    return out;
+  }
+
+  void emitBatch(unsigned level) {
+    if (level == c.batch.size())
+      return emitReductionBlocks();
+    unsigned d = c.batch[level];
+    loop(idx(0), idx(c.ranges[d]), 1, [&](Value iv) {
+      ivs[d] = iv;
+      emitBatch(level + 1);
+    });
+  }
+
+  void emitReductionBlocks() {
+    if (strategy == Strategy::Dot)
+      return emitDotProducts();
+    loop(idx(0), idx(K), kc, [&](Value k0) {
+      Value kLen = b.create<arith::MinSIOp>(
+          loc, idx(kc), b.create<arith::SubIOp>(loc, idx(K), k0));
+      int64_t nFull = N - N % nr;
+      if (nFull > 0)
+        loop(idx(0), idx(nFull), nr,
+             [&](Value n0) { emitColumnTile(k0, kLen, n0, nr); });
+      if (N % nr)
+        emitColumnTile(k0, kLen, idx(nFull), N % nr);
+    });
+  }
+
+  /// Packs B[k0:k0+kLen, n0:n0+width] and runs every row tile on it.
+  void emitColumnTile(Value k0, Value kLen, Value n0, int64_t width) {
+    int64_t vectors = (width + lanes - 1) / lanes;
+    if (strategy == Strategy::Pack)
+      loop(idx(0), kLen, 1, [&](Value kk) {
+        ivs[c.k] = b.create<arith::AddIOp>(loc, k0, kk);
+        loop(idx(0), idx(width), 1, [&](Value j) {
+          ivs[c.n] = b.create<arith::AddIOp>(loc, n0, j);
+          Value v = b.create<memref::LoadOp>(loc, B, indices(bMap, ivs));
+          if (bScale)
+            v = b.create<arith::MulFOp>(loc, v, bScale);
+          b.create<memref::StoreOp>(loc, v, panel, ValueRange{kk, j});
+        });
+        if (width < vectors * lanes)
+          loop(idx(width), idx(vectors * lanes), 1, [&](Value j) {
+            b.create<memref::StoreOp>(loc, zero, panel, ValueRange{kk, j});
+          });
+      });
+    int64_t lastLanes = width - (vectors - 1) * lanes;
+    int64_t mFull = M - M % mr;
+    if (mFull > 0)
+      loop(idx(0), idx(mFull), mr, [&](Value m0) {
+        emitMicroKernel(k0, kLen, m0, n0, mr, vectors, lastLanes);
+      });
+    if (M % mr)
+      emitMicroKernel(k0, kLen, idx(mFull), n0, M % mr, vectors, lastLanes);
+  }
+
+  /// C[m0:m0+rows, n0:n0+vectors*lanes] += A[m0.., k0..] * panel, the C
+  /// tile in registers across the k loop.
+  void emitMicroKernel(Value k0, Value kLen, Value m0, Value n0, int64_t rows,
+                       int64_t vectors, int64_t lastLanes) {
+    Value mask;
+    if (lastLanes != lanes)
+      mask = b.create<vector::CreateMaskOp>(
+          loc, VectorType::get({lanes}, b.getI1Type()),
+          ValueRange{idx(lastLanes)});
+    Value passthru = b.create<vector::SplatOp>(loc, vecType, zero);
+    auto cIndices = [&](int64_t i, int64_t j) {
+      ivs[c.m] = b.create<arith::AddIOp>(loc, m0, idx(i));
+      ivs[c.n] = b.create<arith::AddIOp>(loc, n0, idx(j * lanes));
+      return indices(cMap, ivs);
+    };
+    auto masked = [&](int64_t j) { return mask && j == vectors - 1; };
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < vectors; ++j) {
+        SmallVector<Value> at = cIndices(i, j);
+        acc.push_back(
+            masked(j)
+                ? b.create<vector::MaskedLoadOp>(loc, vecType, C, at, mask,
+                                                 passthru)
+                      .getResult()
+                : b.create<vector::LoadOp>(loc, vecType, C, at).getResult());
+      }
+    SmallVector<Value> rowsAt;
+    for (int64_t i = 0; i < rows; ++i)
+      rowsAt.push_back(b.create<arith::AddIOp>(loc, m0, idx(i)));
+    auto kLoop = b.create<scf::ForOp>(
+        loc, idx(0), kLen, idx(1), acc,
+        [&](OpBuilder &nb, Location l, Value kk, ValueRange carried) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          ivs[c.k] = b.create<arith::AddIOp>(l, k0, kk);
+          SmallVector<Value> panelRow;
+          for (int64_t j = 0; j < vectors; ++j) {
+            if (strategy == Strategy::Pack) {
+              panelRow.push_back(b.create<vector::LoadOp>(
+                  l, vecType, panel, ValueRange{kk, idx(j * lanes)}));
+              continue;
+            }
+            ivs[c.n] = b.create<arith::AddIOp>(l, n0, idx(j * lanes));
+            SmallVector<Value> at = indices(bMap, ivs);
+            panelRow.push_back(
+                masked(j)
+                    ? b.create<vector::MaskedLoadOp>(l, vecType, B, at, mask,
+                                                     passthru)
+                          .getResult()
+                    : b.create<vector::LoadOp>(l, vecType, B, at).getResult());
+          }
+          SmallVector<Value> next(carried.begin(), carried.end());
+          for (int64_t i = 0; i < rows; ++i) {
+            ivs[c.m] = rowsAt[i];
+            Value a = b.create<memref::LoadOp>(l, A, indices(aMap, ivs));
+            if (aScale)
+              a = b.create<arith::MulFOp>(l, a, aScale);
+            Value splat = b.create<vector::BroadcastOp>(l, vecType, a);
+            for (int64_t j = 0; j < vectors; ++j) {
+              Value &r = next[i * vectors + j];
+              r = b.create<vector::FMAOp>(l, splat, panelRow[j], r);
+            }
+          }
+          b.create<scf::YieldOp>(l, next);
+        });
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < vectors; ++j) {
+        Value v = kLoop.getResult(i * vectors + j);
+        SmallVector<Value> at = cIndices(i, j);
+        if (masked(j))
+          b.create<vector::MaskedStoreOp>(loc, C, at, mask, v);
+        else
+          b.create<vector::StoreOp>(loc, v, C, at);
+      }
+  }
+
+  /// C[m0:m0+rows, n0:n0+cols] += A[m0.., :] . B[n0.., :]^T with vectors
+  /// along k (both contiguous there), reduced across lanes at the end.
+  void emitDotProducts() {
+    int64_t rowTiles = (M + dotRows - 1) / dotRows;
+    int64_t rows = (M + rowTiles - 1) / rowTiles;
+    auto columns = [&](Value m0, int64_t r) {
+      int64_t nFull = N - N % dotCols;
+      if (nFull > 0)
+        loop(idx(0), idx(nFull), dotCols,
+             [&](Value n0) { emitDotTile(m0, r, n0, dotCols); });
+      if (N % dotCols)
+        emitDotTile(m0, r, idx(nFull), N % dotCols);
+    };
+    int64_t mFull = M - M % rows;
+    if (mFull > 0)
+      loop(idx(0), idx(mFull), rows, [&](Value m0) { columns(m0, rows); });
+    if (M % rows)
+      columns(idx(mFull), M % rows);
+  }
+
+  void emitDotTile(Value m0, int64_t rows, Value n0, int64_t cols) {
+    Value zeros = b.create<vector::SplatOp>(loc, vecType, zero);
+    SmallVector<Value> rowAt, colAt;
+    for (int64_t i = 0; i < rows; ++i)
+      rowAt.push_back(b.create<arith::AddIOp>(loc, m0, idx(i)));
+    for (int64_t j = 0; j < cols; ++j)
+      colAt.push_back(b.create<arith::AddIOp>(loc, n0, idx(j)));
+    // One step: acc[i][j] += A[i, k:k+lanes] * B[j, k:k+lanes], masked
+    // on the last, partial step.
+    auto step = [&](Value k, Value mask, ValueRange acc) {
+      ivs[c.k] = k;
+      auto load = [&](Value base, AffineMap map) -> Value {
+        SmallVector<Value> at = indices(map, ivs);
+        if (mask)
+          return b.create<vector::MaskedLoadOp>(loc, vecType, base, at, mask,
+                                                zeros);
+        return b.create<vector::LoadOp>(loc, vecType, base, at);
+      };
+      SmallVector<Value> aRows, next(acc.begin(), acc.end());
+      for (int64_t i = 0; i < rows; ++i) {
+        ivs[c.m] = rowAt[i];
+        aRows.push_back(load(A, aMap));
+      }
+      for (int64_t j = 0; j < cols; ++j) {
+        ivs[c.n] = colAt[j];
+        Value bCol = load(B, bMap);
+        for (int64_t i = 0; i < rows; ++i)
+          next[i * cols + j] =
+              b.create<vector::FMAOp>(loc, aRows[i], bCol, next[i * cols + j]);
+      }
+      return next;
+    };
+    int64_t kFull = K - K % lanes;
+    SmallVector<Value> acc(rows * cols, zeros);
+    if (kFull > 0) {
+      auto kLoop =
+          b.create<scf::ForOp>(loc, idx(0), idx(kFull), idx(lanes), acc);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(kLoop.getBody());
+      b.create<scf::YieldOp>(loc, step(kLoop.getInductionVar(), Value(),
+                                       kLoop.getRegionIterArgs()));
+      b.setInsertionPointAfter(kLoop);
+      acc.assign(kLoop.getResults().begin(), kLoop.getResults().end());
+    }
+    if (K % lanes) {
+      Value mask = b.create<vector::CreateMaskOp>(
+          loc, VectorType::get({lanes}, b.getI1Type()),
+          ValueRange{idx(K % lanes)});
+      acc = step(idx(kFull), mask, acc);
+    }
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) {
+        ivs[c.m] = rowAt[i];
+        ivs[c.n] = colAt[j];
+        SmallVector<Value> at = indices(cMap, ivs);
+        Value sum = b.create<vector::ReductionOp>(
+            loc, vector::CombiningKind::ADD, acc[i * cols + j]);
+        Value old = b.create<memref::LoadOp>(loc, C, at);
+        b.create<memref::StoreOp>(loc, b.create<arith::AddFOp>(loc, old, sum),
+                                  C, at);
+      }
+  }
+
+  enum class Strategy { Pack, Direct, Dot };
+  Strategy strategy = Strategy::Pack;
+  int64_t dotRows, dotCols;
+  Contraction c;
+  OpBuilder b;
+  Location loc;
+  Type et;
+  VectorType vecType;
+  int64_t lanes, nv, mrMax, nr, mr, kc, M, N, K;
+  Value A, B, C, panel, zero, aScale, bScale;
+  AffineMap aMap, bMap, cMap;
+  // Current value of each loop dim while emitting (indexed by dim).
+  SmallVector<Value, 8> ivs = SmallVector<Value, 8>(8);
+};
+
+/// A reduction over a product of two inputs indexed by plain loop dims
+/// (upstream's isaContractionOpInterface refuses Gemm's alpha and broadcast
+/// batch dims): the ops that get a remark when they stay scalar.
+bool looksLikeContraction(linalg::LinalgOp op) {
+  if (op.getNumReductionLoops() == 0 || op.getNumDpsInputs() < 2)
+    return false;
+  for (AffineMap map : op.getIndexingMapsArray())
+    for (AffineExpr e : map.getResults())
+      if (!isa<AffineDimExpr, AffineConstantExpr>(e))
+        return false; // a convolution window or another access pattern
+  bool product = false;
+  op->getRegion(0).walk([&](Operation *inner) {
+    product |= isa<arith::MulFOp, arith::MulIOp>(inner);
+  });
+  return product;
+}
+
+struct TileMatmulPass : impl::TileMatmulBase<TileMatmulPass> {
+  using TileMatmulBase::TileMatmulBase;
+
+  void runOnOperation() override {
+    VectorTarget target = hostVectorTarget();
+    if (vectorBits > 0)
+      target.bits = vectorBits;
+    if (vectorRegisters > 0)
+      target.registers = vectorRegisters;
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (looksLikeContraction(op))
+        ops.push_back(op);
+    });
+    for (linalg::LinalgOp op : ops) {
+      std::string why;
+      FailureOr<Contraction> c = matchContraction(op, why);
+      if (failed(c)) {
+        op.emitRemark("lathe-tile-matmul: contraction stays scalar: ") << why;
+        continue;
+      }
+      if (c->ranges.size() > 8) {
+        op.emitRemark("lathe-tile-matmul: contraction stays scalar: more "
+                      "than 8 loops");
+        continue;
+      }
+      MatmulEmitter(*c, target).emit();
+    }
+  }
+};
+
+} // namespace
+} // namespace lathe

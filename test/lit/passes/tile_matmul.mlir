@@ -1,0 +1,148 @@
+// RUN: lathe-opt --lathe-tile-matmul="vector-bits=256 vector-registers=16" --split-input-file --verify-diagnostics %s | FileCheck %s
+
+// 20x300 times 300x20 with AVX2's 16 registers: row tiles balanced to two of
+// 4 rows (not 6 + 2), k in blocks of 256 (a 256x16 panel on the stack, in
+// the entry block), one full 16-wide column tile and a masked one of 4.
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func.func @packed(
+// CHECK-SAME: %[[A:.*]]: memref<20x300xf32>, %[[B:.*]]: memref<300x20xf32>, %[[C:.*]]: memref<20x20xf32>)
+// CHECK: %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<256x16xf32>
+// CHECK: scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %c256
+// CHECK: scf.for %[[N0:.*]] = %{{.*}} to %c16 step %c16
+// The panel: B's rows copied, 16 columns.
+// CHECK: memref.load %[[B]]
+// CHECK: memref.store %{{.*}}, %[[PANEL]]
+// CHECK: scf.for %[[M0:.*]] = %{{.*}} to %c20{{.*}} step %c5
+// CHECK-COUNT-10: vector.load %[[C]]
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-2: vector.load %[[PANEL]]
+// CHECK: memref.load %[[A]]
+// CHECK: vector.broadcast
+// CHECK-COUNT-2: vector.fma
+// CHECK: scf.yield
+// CHECK-COUNT-10: vector.store {{.*}}, %[[C]]
+// The last 4 columns: zero-padded panel, masked C.
+// CHECK: memref.store %cst, %[[PANEL]]
+// CHECK: vector.create_mask %c4{{.*}} : vector<8xi1>
+// CHECK: vector.maskedload %[[C]]
+// CHECK: vector.maskedstore %[[C]]
+// CHECK-NOT: linalg.generic
+func.func @packed(%a: memref<20x300xf32>, %b: memref<300x20xf32>, %c: memref<20x20xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<20x300xf32>, memref<300x20xf32>) outs(%c : memref<20x20xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// With only 8 rows, packing would cost as much as the product: B (contiguous
+// along n) is read in place, its last partial vector masked.
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func.func @direct(
+// CHECK-SAME: %[[A:.*]]: memref<8x300xf32>, %[[B:.*]]: memref<300x20xf32>, %[[C:.*]]: memref<8x20xf32>)
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c8{{.*}} step %c4
+// CHECK: scf.for
+// CHECK-COUNT-2: vector.load %[[B]]
+// CHECK: vector.fma
+// CHECK: vector.maskedload %[[B]]
+func.func @direct(%a: memref<8x300xf32>, %b: memref<300x20xf32>, %c: memref<8x20xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<8x300xf32>, memref<300x20xf32>) outs(%c : memref<8x20xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A B^T with few rows (nn.Linear's Gemm transB): dot products along k, both
+// operands read contiguously, 3x3 accumulators; k = 37 is four full vectors
+// and a masked one of 5; each sum reduced across lanes into C.
+#a = affine_map<(m, n, k) -> (m, k)>
+#bt = affine_map<(m, n, k) -> (n, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func.func @dot(
+// CHECK-SAME: %[[A:.*]]: memref<4x37xf32>, %[[B:.*]]: memref<11x37xf32>, %[[C:.*]]: memref<4x11xf32>)
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c4{{.*}} step %c2
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c9{{.*}} step %c3
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c32{{.*}} step %c8
+// CHECK-COUNT-2: vector.load %[[A]]
+// CHECK: vector.load %[[B]]
+// CHECK: vector.fma
+// CHECK: vector.create_mask %c5{{.*}} : vector<8xi1>
+// CHECK: vector.maskedload %[[A]]
+// CHECK: vector.reduction <add>
+func.func @dot(%a: memref<4x37xf32>, %b: memref<11x37xf32>, %c: memref<4x11xf32>) {
+  linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x37xf32>, memref<11x37xf32>) outs(%c : memref<4x11xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Gemm with transA, transB and alpha, batched with a broadcast operand:
+// A^T is read one scalar per row, B^T is packed (transposing), alpha scales
+// A's scalar; the batch dim is a loop, B's broadcast index is 0.
+#at = affine_map<(b, m, n, k) -> (b, k, m)>
+#bt = affine_map<(b, m, n, k) -> (0, n, k)>
+#c3 = affine_map<(b, m, n, k) -> (b, m, n)>
+// CHECK-LABEL: func.func @transposed(
+// CHECK-SAME: %[[A:.*]]: memref<3x5x7xf32>, %[[B:.*]]: memref<1x9x5xf32>, %[[C:.*]]: memref<3x7x9xf32>)
+// CHECK: %[[ALPHA:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK: scf.for %[[BATCH:.*]] = %{{.*}} to %c3
+// CHECK: memref.load %[[B]][%c0{{.*}}, %{{.*}}, %{{.*}}]
+// CHECK: vector.create_mask %c1{{.*}} : vector<8xi1>
+// CHECK: %[[X:.*]] = memref.load %[[A]][%[[BATCH]], %{{.*}}, %{{.*}}]
+// CHECK: arith.mulf %[[X]], %[[ALPHA]]
+// CHECK: vector.fma
+func.func @transposed(%a: memref<3x5x7xf32>, %b: memref<1x9x5xf32>, %c: memref<3x7x9xf32>) {
+  %alpha = arith.constant 0.5 : f32
+  linalg.generic {indexing_maps = [#at, #bt, #c3], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<3x5x7xf32>, memref<1x9x5xf32>) outs(%c : memref<3x7x9xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %xa = arith.mulf %x, %alpha : f32
+    %p = arith.mulf %xa, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A matrix-vector product is not tiled (yet): it says so.
+#mv_a = affine_map<(m, k) -> (m, k)>
+#mv_x = affine_map<(m, k) -> (k)>
+#mv_y = affine_map<(m, k) -> (m)>
+// CHECK-LABEL: func.func @matvec(
+// CHECK: linalg.generic
+func.func @matvec(%a: memref<4x6xf32>, %x: memref<6xf32>, %y: memref<4xf32>) {
+  // expected-remark @below {{lathe-tile-matmul: contraction stays scalar: result has rank < 2 (a matrix-vector product)}}
+  linalg.generic {indexing_maps = [#mv_a, #mv_x, #mv_y], iterator_types = ["parallel", "reduction"]}
+      ins(%a, %x : memref<4x6xf32>, memref<6xf32>) outs(%y : memref<4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
