@@ -203,6 +203,10 @@ TEST_F(GradientCheck, AveragePool) {
 TEST_F(GradientCheck, CnnLayerStack) {
   // Conv -> Relu -> MaxPool -> Conv -> AveragePool -> Gemm, the layers of a
   // small CNN, differentiated with respect to every parameter and the input.
+  // Weights at the scale of a real network's (+-0.5, not the default +-2)
+  // keep the loss small: the difference quotient's rounding noise grows
+  // with |loss| (~1e-10 |L| here) and must stay below the 1e-8 that the
+  // criterion allows a gradient element near zero.
   check("  c1 = Conv <pads = [1, 1, 1, 1]> (x, w1, b1)\n"
         "  r1 = Relu (c1)\n"
         "  p1 = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (r1)\n"
@@ -211,11 +215,11 @@ TEST_F(GradientCheck, CnnLayerStack) {
         "  f = Flatten (p2)\n"
         "  y = Gemm <transB = 1> (f, w3, b3)",
         {{"x", {2, 1, 6, 6}},
-         {"w1", {4, 1, 3, 3}},
+         {"w1", {4, 1, 3, 3}, In::Float, -0.5, 0.5},
          {"b1", {4}},
-         {"w2", {4, 2, 2, 2}},
+         {"w2", {4, 2, 2, 2}, In::Float, -0.5, 0.5},
          {"b2", {4}},
-         {"w3", {3, 4}},
+         {"w3", {3, 4}, In::Float, -0.5, 0.5},
          {"b3", {3}}});
 }
 
