@@ -175,5 +175,14 @@ TEST_F(GradientCheck, MaxUnpool) {
   }
 }
 
+TEST_F(GradientCheck, MaxPoolThenMaxUnpool) {
+  // The pair of an encoder-decoder (SegNet): each window's maximum goes
+  // back to where it came from, the rest of the window gets zero. Random
+  // inputs keep the window maxima apart, away from the kinks at ties.
+  check("  p, i = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (a)\n"
+        "  y = MaxUnpool <kernel_shape = [2, 2], strides = [2, 2]> (p, i)",
+        {{"a", {2, 3, 4, 6}}}, 510, 11);
+}
+
 } // namespace
 } // namespace lathe::test
