@@ -134,7 +134,7 @@ def Lathe_MaxPoolWithIndicesOp : Lathe_InferOp<"max_pool_with_indices", [Lathe_V
   let results = (outs Lathe_NumericTensor:$output, TensorOf<[I64]>:$indices);
 }
 
-def Lathe_MaxUnpoolOp : Lathe_InferOp<"max_unpool"> {
+def Lathe_MaxUnpoolOp : Lathe_InferOp<"max_unpool", [Lathe_VJP]> {
   let summary = "partial inverse of max pooling: scatter values to indices";
   let description = [{
     Each `input` element is written at the flat position `indices` names
@@ -249,7 +249,7 @@ def Lathe_LpNormOp : Lathe_InferOp<"lp_norm", [Lathe_VJP]> {
 // Einsum
 //===----------------------------------------------------------------------===//
 
-def Lathe_EinsumOp : Lathe_InferOp<"einsum", [SameOperandsElementType]> {
+def Lathe_EinsumOp : Lathe_InferOp<"einsum", [SameOperandsElementType, Lathe_VJP]> {
   let summary = "Einstein summation over integer-labelled dimensions";
   let description = [{
     `labels` lists the label of every dimension of every operand, operand
@@ -268,7 +268,7 @@ def Lathe_EinsumOp : Lathe_InferOp<"einsum", [SameOperandsElementType]> {
 // Resampling
 //===----------------------------------------------------------------------===//
 
-def Lathe_ResizeOp : Lathe_InferOp<"resize"> {
+def Lathe_ResizeOp : Lathe_InferOp<"resize", [Lathe_VJP]> {
   let summary = "N-d resampling (ONNX Resize / Upsample)";
   let description = [{
     Each output coordinate maps to an input coordinate per dimension by
