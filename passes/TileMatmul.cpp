@@ -77,6 +77,9 @@ VectorTarget hostVectorTarget() {
 struct Contraction {
   linalg::LinalgOp op;
   unsigned m, n, k;
+  // Every reduction loop, outermost first; more than one for a convolution
+  // (input channels and kernel window), where k is the innermost.
+  SmallVector<unsigned> ks;
   SmallVector<unsigned> batch;          // loop dims of C other than m and n
   unsigned aInput, bInput;              // input operand numbers of A and B
   std::optional<double> aScale, bScale; // Gemm's alpha, on one factor
@@ -85,7 +88,33 @@ struct Contraction {
   bool aAlongK = false, bAlongK = false, bAlongN = false;
 };
 
-/// Whether `v`'s last dim has unit stride and is indexed by loop `dim`.
+/// Whether `e` is built from loop dims and constants with + and * only (a
+/// convolution window `o * stride + k * dilation`, a flipped kernel).
+bool isLinear(AffineExpr e) {
+  if (isa<AffineDimExpr, AffineConstantExpr>(e))
+    return true;
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  return bin &&
+         (e.getKind() == AffineExprKind::Add ||
+          e.getKind() == AffineExprKind::Mul) &&
+         isLinear(bin.getLHS()) && isLinear(bin.getRHS());
+}
+
+/// The coefficient of loop `dim` in the linear expression `e`.
+int64_t coefficient(AffineExpr e, unsigned dim, unsigned numDims) {
+  MLIRContext *ctx = e.getContext();
+  auto at = [&](int64_t v) {
+    SmallVector<AffineExpr> dims(numDims, getAffineConstantExpr(0, ctx));
+    dims[dim] = getAffineConstantExpr(v, ctx);
+    auto c = dyn_cast<AffineConstantExpr>(
+        simplifyAffineExpr(e.replaceDimsAndSymbols(dims, {}), numDims, 0));
+    return c ? c.getValue() : 0;
+  };
+  return at(1) - at(0);
+}
+
+/// Whether `v`'s last dim has unit stride and moves by one with loop `dim`
+/// (`dim` itself, or a window `dim + k * dilation`).
 bool contiguousAlong(Value v, AffineMap map, unsigned dim) {
   auto type = cast<MemRefType>(v.getType());
   SmallVector<int64_t> strides;
@@ -93,8 +122,13 @@ bool contiguousAlong(Value v, AffineMap map, unsigned dim) {
   if (map.getNumResults() == 0 ||
       failed(getStridesAndOffset(type, strides, offset)) || strides.back() != 1)
     return false;
-  auto d = dyn_cast<AffineDimExpr>(map.getResults().back());
-  return d && d.getPosition() == dim;
+  AffineExpr last = map.getResults().back();
+  if (auto d = dyn_cast<AffineDimExpr>(last))
+    return d.getPosition() == dim;
+  for (AffineExpr e : map.getResults().drop_back())
+    if (e.isFunctionOfDim(dim))
+      return false;
+  return isLinear(last) && coefficient(last, dim, map.getNumDims()) == 1;
 }
 
 /// `v` is a block argument of `body`, possibly times a float constant.
@@ -124,7 +158,10 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
     why = reason;
     return failure();
   };
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+  // ConvTranspose's generic has a third, shape-only input (its kernel
+  // window) that the body never reads.
+  unsigned numInputs = op.getNumDpsInputs();
+  if (!op.hasPureBufferSemantics() || numInputs < 2 || numInputs > 3 ||
       op.getNumDpsInits() != 1)
     return fail("not two inputs and one output buffer");
   Type et = op.getDpsInitOperand(0)->get().getType();
@@ -134,8 +171,8 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   for (OpOperand *in : op.getDpsInputOperands())
     if (cast<MemRefType>(in->get().getType()).getElementType() != et)
       return fail("operands of mixed element types");
-  if (op.getNumReductionLoops() != 1)
-    return fail("not exactly one reduction loop");
+  if (op.getNumReductionLoops() < 1)
+    return fail("no reduction loop");
 
   // Body: out + f0 * f1, each factor an input (one may carry a constant).
   Block &body = op->getRegion(0).front();
@@ -143,7 +180,7 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   auto add = yield->getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add || body.getOperations().size() > 5)
     return fail("body is not out + a * b");
-  Value outArg = body.getArgument(2), product;
+  Value outArg = body.getArgument(numInputs), product;
   if (add.getLhs() == outArg)
     product = add.getRhs();
   else if (add.getRhs() == outArg)
@@ -154,9 +191,13 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   std::optional<double> s0, s1;
   auto f0 = factorArg(mul.getLhs(), body, s0);
   auto f1 = factorArg(mul.getRhs(), body, s1);
-  if (!f0 || !f1 || *f0 == *f1 || *f0 > 1 || *f1 > 1 || (s0 && s1))
+  if (!f0 || !f1 || *f0 == *f1 || *f0 >= numInputs || *f1 >= numInputs ||
+      (s0 && s1))
     return fail("body is not out + a * b");
-  std::optional<double> scaleOf[2];
+  for (unsigned i = 0; i < numInputs; ++i)
+    if (i != *f0 && i != *f1 && !body.getArgument(i).use_empty())
+      return fail("body is not out + a * b");
+  std::optional<double> scaleOf[3];
   scaleOf[*f0] = s0;
   scaleOf[*f1] = s1;
 
@@ -167,14 +208,17 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
     return fail("dynamic loop range");
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
   for (unsigned d = 0; d < iters.size(); ++d)
-    if (iters[d] == utils::IteratorType::reduction)
+    if (iters[d] == utils::IteratorType::reduction) {
       c.k = d;
+      c.ks.push_back(d);
+    }
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  // The factors may read through windows (convolutions); C may not.
   for (AffineMap map : maps)
     for (AffineExpr e : map.getResults())
-      if (!isa<AffineDimExpr, AffineConstantExpr>(e))
-        return fail("an operand is not indexed by plain loop dims");
-  AffineMap cMap = maps[2];
+      if (!isLinear(e))
+        return fail("an operand is not indexed by sums of loop dims");
+  AffineMap cMap = maps[numInputs];
   if (cMap.getNumResults() < 2)
     return fail("result has rank < 2 (a matrix-vector product)");
   SmallVector<unsigned> cDims;
@@ -184,27 +228,40 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
       return fail("result is not indexed by plain loop dims");
     cDims.push_back(d.getPosition());
   }
-  if (cDims.size() + 1 != iters.size() ||
+  if (cDims.size() + c.ks.size() != iters.size() ||
       llvm::SmallDenseSet<unsigned>(cDims.begin(), cDims.end()).size() !=
           cDims.size())
     return fail("result does not use every parallel loop");
   c.n = cDims.back();
-  c.m = cDims[cDims.size() - 2];
-  c.batch.assign(cDims.begin(), cDims.end() - 2);
   auto uses = [](AffineMap map, unsigned dim) {
     return map.isFunctionOfDim(dim);
   };
-  for (unsigned i = 0; i < 2; ++i) {
-    AffineMap map = maps[i];
-    if (uses(map, c.m) && !uses(map, c.n) && uses(map, c.k))
-      c.aInput = i;
-    else if (uses(map, c.n) && !uses(map, c.m) && uses(map, c.k))
-      c.bInput = i;
-    else
-      return fail("an input is not indexed by (m, k) or (k, n)");
+  auto usesK = [&](AffineMap map) {
+    return llvm::any_of(c.ks, [&](unsigned k) { return uses(map, k); });
+  };
+  // m: the dim of C above n that one factor reads and the other does not;
+  // a matmul's row dim, a convolution's output channels (its rows and
+  // columns are both read by the input window).
+  unsigned factors[2] = {*f0, *f1};
+  bool found = false;
+  for (int i = cDims.size() - 2; i >= 0 && !found; --i) {
+    c.m = cDims[i];
+    for (unsigned j = 0; j < 2; ++j) {
+      AffineMap a = maps[factors[j]], bm = maps[factors[1 - j]];
+      if (uses(a, c.m) && !uses(a, c.n) && usesK(a) && uses(bm, c.n) &&
+          !uses(bm, c.m) && usesK(bm)) {
+        c.aInput = factors[j];
+        c.bInput = factors[1 - j];
+        found = true;
+        break;
+      }
+    }
   }
-  if (c.aInput == c.bInput)
+  if (!found)
     return fail("an input is not indexed by (m, k) or (k, n)");
+  for (unsigned d : cDims)
+    if (d != c.m && d != c.n)
+      c.batch.push_back(d);
   c.aScale = scaleOf[c.aInput];
   c.bScale = scaleOf[c.bInput];
   Value a = op.getDpsInputOperand(c.aInput)->get();
@@ -212,6 +269,11 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   c.aAlongK = contiguousAlong(a, maps[c.aInput], c.k);
   c.bAlongK = contiguousAlong(b, maps[c.bInput], c.k);
   c.bAlongN = contiguousAlong(b, maps[c.bInput], c.n);
+  // Several reduction loops (a convolution) are read in place, B as
+  // vectors along n: a window with stride 1 along C's last dim.
+  if (c.ks.size() > 1 && !c.bAlongN)
+    return fail("several reduction loops and the input window is not "
+                "contiguous along the result's last dim (stride > 1)");
 
   // C's rows are loaded and stored as vectors along n.
   auto cType = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
@@ -258,6 +320,11 @@ public:
       strategy = Strategy::Dot;
     else if (c.bAlongN && !c.bScale && rowTiles <= 2)
       strategy = Strategy::Direct;
+    // A convolution reads its input window in place (the matcher checked
+    // it is contiguous along n): packing would copy each input element
+    // once per kernel position.
+    if (c.ks.size() > 1)
+      strategy = Strategy::Direct;
     // Dot products: rows x cols accumulators plus one vector per row of A
     // and one of B fit the register file (AVX2: 3 x 3).
     dotRows = std::clamp<int64_t>((target.registers - 1) / 4, 1, 4);
@@ -277,7 +344,7 @@ public:
     SmallVector<AffineMap> maps = c.op.getIndexingMapsArray();
     aMap = maps[c.aInput];
     bMap = maps[c.bInput];
-    cMap = maps[2];
+    cMap = maps[c.op.getNumDpsInputs()];
     // The panel lives in the function's entry block: an alloca inside a
     // loop (a fused epilogue's tile loop) would grow the stack per trip.
     {
@@ -314,13 +381,41 @@ private:
   /// from the map are ignored; constant results are broadcast dims).
   SmallVector<Value> indices(AffineMap map, ArrayRef<Value> ivs) {
     SmallVector<Value> out;
-    for (AffineExpr e : map.getResults()) {
-      if (auto d = dyn_cast<AffineDimExpr>(e))
-        out.push_back(ivs[d.getPosition()]);
-      else
-        out.push_back(idx(cast<AffineConstantExpr>(e).getValue()));
-    }
+    for (AffineExpr e : map.getResults())
+      out.push_back(evaluate(e, ivs));
     return out;
+  }
+
+  /// A linear index expression (the matcher checked isLinear) in arith.
+  Value evaluate(AffineExpr e, ArrayRef<Value> ivs) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      return ivs[d.getPosition()];
+    if (auto k = dyn_cast<AffineConstantExpr>(e))
+      return idx(k.getValue());
+    auto bin = cast<AffineBinaryOpExpr>(e);
+    Value l = evaluate(bin.getLHS(), ivs), r = evaluate(bin.getRHS(), ivs);
+    if (e.getKind() == AffineExprKind::Add)
+      return b.create<arith::AddIOp>(loc, l, r);
+    return b.create<arith::MulIOp>(loc, l, r);
+  }
+
+  /// Nested loops over every reduction dim carrying `acc`; `step` gives
+  /// the next accumulators at the innermost position.
+  SmallVector<Value>
+  reductionNest(unsigned level, ValueRange acc,
+                function_ref<SmallVector<Value>(ValueRange)> step) {
+    if (level == c.ks.size())
+      return step(acc);
+    unsigned d = c.ks[level];
+    auto f = b.create<scf::ForOp>(loc, idx(0), idx(c.ranges[d]), idx(1), acc);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(f.getBody());
+      ivs[d] = f.getInductionVar();
+      b.create<scf::YieldOp>(
+          loc, reductionNest(level + 1, f.getRegionIterArgs(), step));
+    }
+    return SmallVector<Value>(f.getResults());
   }
 
   void emitBatch(unsigned level) {
@@ -336,6 +431,16 @@ private:
   void emitReductionBlocks() {
     if (strategy == Strategy::Dot)
       return emitDotProducts();
+    if (c.ks.size() > 1) {
+      // Direct: no panel, so no cache blocking of the reduction.
+      int64_t nFull = N - N % nr;
+      if (nFull > 0)
+        loop(idx(0), idx(nFull), nr,
+             [&](Value n0) { emitColumnTile(Value(), Value(), n0, nr); });
+      if (N % nr)
+        emitColumnTile(Value(), Value(), idx(nFull), N % nr);
+      return;
+    }
     loop(idx(0), idx(K), kc, [&](Value k0) {
       Value kLen = b.create<arith::MinSIOp>(
           loc, idx(kc), b.create<arith::SubIOp>(loc, idx(K), k0));
@@ -406,45 +511,57 @@ private:
     SmallVector<Value> rowsAt;
     for (int64_t i = 0; i < rows; ++i)
       rowsAt.push_back(b.create<arith::AddIOp>(loc, m0, idx(i)));
-    auto kLoop = b.create<scf::ForOp>(
-        loc, idx(0), kLen, idx(1), acc,
-        [&](OpBuilder &nb, Location l, Value kk, ValueRange carried) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          ivs[c.k] = b.create<arith::AddIOp>(l, k0, kk);
-          SmallVector<Value> panelRow;
-          for (int64_t j = 0; j < vectors; ++j) {
-            if (strategy == Strategy::Pack) {
-              panelRow.push_back(b.create<vector::LoadOp>(
-                  l, vecType, panel, ValueRange{kk, idx(j * lanes)}));
-              continue;
-            }
-            ivs[c.n] = b.create<arith::AddIOp>(l, n0, idx(j * lanes));
-            SmallVector<Value> at = indices(bMap, ivs);
-            panelRow.push_back(
-                masked(j)
-                    ? b.create<vector::MaskedLoadOp>(l, vecType, B, at, mask,
-                                                     passthru)
-                          .getResult()
-                    : b.create<vector::LoadOp>(l, vecType, B, at).getResult());
-          }
-          SmallVector<Value> next(carried.begin(), carried.end());
-          for (int64_t i = 0; i < rows; ++i) {
-            ivs[c.m] = rowsAt[i];
-            Value a = b.create<memref::LoadOp>(l, A, indices(aMap, ivs));
-            if (aScale)
-              a = b.create<arith::MulFOp>(l, a, aScale);
-            Value splat = b.create<vector::BroadcastOp>(l, vecType, a);
-            for (int64_t j = 0; j < vectors; ++j) {
-              Value &r = next[i * vectors + j];
-              r = b.create<vector::FMAOp>(l, splat, panelRow[j], r);
-            }
-          }
-          b.create<scf::YieldOp>(l, next);
-        });
+    // One reduction step at ivs' k position (kk: the panel row).
+    auto step = [&](Value kk, ValueRange carried) {
+      Location l = loc;
+      SmallVector<Value> panelRow;
+      for (int64_t j = 0; j < vectors; ++j) {
+        if (strategy == Strategy::Pack) {
+          panelRow.push_back(b.create<vector::LoadOp>(
+              l, vecType, panel, ValueRange{kk, idx(j * lanes)}));
+          continue;
+        }
+        ivs[c.n] = b.create<arith::AddIOp>(l, n0, idx(j * lanes));
+        SmallVector<Value> at = indices(bMap, ivs);
+        panelRow.push_back(
+            masked(j)
+                ? b.create<vector::MaskedLoadOp>(l, vecType, B, at, mask,
+                                                 passthru)
+                      .getResult()
+                : b.create<vector::LoadOp>(l, vecType, B, at).getResult());
+      }
+      SmallVector<Value> next(carried.begin(), carried.end());
+      for (int64_t i = 0; i < rows; ++i) {
+        ivs[c.m] = rowsAt[i];
+        Value a = b.create<memref::LoadOp>(l, A, indices(aMap, ivs));
+        if (aScale)
+          a = b.create<arith::MulFOp>(l, a, aScale);
+        Value splat = b.create<vector::BroadcastOp>(l, vecType, a);
+        for (int64_t j = 0; j < vectors; ++j) {
+          Value &r = next[i * vectors + j];
+          r = b.create<vector::FMAOp>(l, splat, panelRow[j], r);
+        }
+      }
+      return next;
+    };
+    SmallVector<Value> result;
+    if (c.ks.size() > 1) {
+      result = reductionNest(
+          0, acc, [&](ValueRange carried) { return step(Value(), carried); });
+    } else {
+      auto kLoop = b.create<scf::ForOp>(loc, idx(0), kLen, idx(1), acc);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(kLoop.getBody());
+        Value kk = kLoop.getInductionVar();
+        ivs[c.k] = b.create<arith::AddIOp>(loc, k0, kk);
+        b.create<scf::YieldOp>(loc, step(kk, kLoop.getRegionIterArgs()));
+      }
+      result.assign(kLoop.getResults().begin(), kLoop.getResults().end());
+    }
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < vectors; ++j) {
-        Value v = kLoop.getResult(i * vectors + j);
+        Value v = result[i * vectors + j];
         SmallVector<Value> at = cIndices(i, j);
         if (masked(j))
           b.create<vector::MaskedStoreOp>(loc, C, at, mask, v);
@@ -559,8 +676,8 @@ bool looksLikeContraction(linalg::LinalgOp op) {
     return false;
   for (AffineMap map : op.getIndexingMapsArray())
     for (AffineExpr e : map.getResults())
-      if (!isa<AffineDimExpr, AffineConstantExpr>(e))
-        return false; // a convolution window or another access pattern
+      if (!isLinear(e))
+        return false; // a modulo or division: not a product of operands
   bool product = false;
   op->getRegion(0).walk([&](Operation *inner) {
     product |= isa<arith::MulFOp, arith::MulIOp>(inner);
