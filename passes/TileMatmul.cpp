@@ -323,8 +323,10 @@ public:
     // A convolution reads its input window in place (the matcher checked
     // it is contiguous along n): packing would copy each input element
     // once per kernel position.
-    if (c.ks.size() > 1)
+    if (c.ks.size() > 1) {
       strategy = Strategy::Direct;
+      chooseSecondRowDim(target);
+    }
     // Dot products: rows x cols accumulators plus one vector per row of A
     // and one of B fit the register file (AVX2: 3 x 3).
     dotRows = std::clamp<int64_t>((target.registers - 1) / 4, 1, 4);
@@ -475,61 +477,70 @@ private:
     int64_t mFull = M - M % mr;
     if (mFull > 0)
       loop(idx(0), idx(mFull), mr, [&](Value m0) {
-        emitMicroKernel(k0, kLen, m0, n0, mr, vectors, lastLanes);
+        emitRowTile(k0, kLen, m0, n0, mr, vectors, lastLanes);
       });
     if (M % mr)
-      emitMicroKernel(k0, kLen, idx(mFull), n0, M % mr, vectors, lastLanes);
+      emitRowTile(k0, kLen, idx(mFull), n0, M % mr, vectors, lastLanes);
   }
 
   /// C[m0:m0+rows, n0:n0+vectors*lanes] += A[m0.., k0..] * panel, the C
   /// tile in registers across the k loop.
   void emitMicroKernel(Value k0, Value kLen, Value m0, Value n0, int64_t rows,
-                       int64_t vectors, int64_t lastLanes) {
+                       int64_t vectors, int64_t lastLanes, Value r0 = Value(),
+                       int64_t rRows = 1) {
     Value mask;
     if (lastLanes != lanes)
       mask = b.create<vector::CreateMaskOp>(
           loc, VectorType::get({lanes}, b.getI1Type()),
           ValueRange{idx(lastLanes)});
     Value passthru = b.create<vector::SplatOp>(loc, vecType, zero);
-    auto cIndices = [&](int64_t i, int64_t j) {
+    auto setRow = [&](int64_t q) {
+      if (r0)
+        ivs[*rDim] = b.create<arith::AddIOp>(loc, r0, idx(q));
+    };
+    auto cIndices = [&](int64_t i, int64_t q, int64_t j) {
       ivs[c.m] = b.create<arith::AddIOp>(loc, m0, idx(i));
+      setRow(q);
       ivs[c.n] = b.create<arith::AddIOp>(loc, n0, idx(j * lanes));
       return indices(cMap, ivs);
     };
     auto masked = [&](int64_t j) { return mask && j == vectors - 1; };
     SmallVector<Value> acc;
     for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < vectors; ++j) {
-        SmallVector<Value> at = cIndices(i, j);
-        acc.push_back(
-            masked(j)
-                ? b.create<vector::MaskedLoadOp>(loc, vecType, C, at, mask,
-                                                 passthru)
-                      .getResult()
-                : b.create<vector::LoadOp>(loc, vecType, C, at).getResult());
-      }
+      for (int64_t q = 0; q < rRows; ++q)
+        for (int64_t j = 0; j < vectors; ++j) {
+          SmallVector<Value> at = cIndices(i, q, j);
+          acc.push_back(
+              masked(j)
+                  ? b.create<vector::MaskedLoadOp>(loc, vecType, C, at, mask,
+                                                   passthru)
+                        .getResult()
+                  : b.create<vector::LoadOp>(loc, vecType, C, at).getResult());
+        }
     SmallVector<Value> rowsAt;
     for (int64_t i = 0; i < rows; ++i)
       rowsAt.push_back(b.create<arith::AddIOp>(loc, m0, idx(i)));
     // One reduction step at ivs' k position (kk: the panel row).
     auto step = [&](Value kk, ValueRange carried) {
       Location l = loc;
-      SmallVector<Value> panelRow;
-      for (int64_t j = 0; j < vectors; ++j) {
-        if (strategy == Strategy::Pack) {
-          panelRow.push_back(b.create<vector::LoadOp>(
-              l, vecType, panel, ValueRange{kk, idx(j * lanes)}));
-          continue;
+      SmallVector<Value> panelRow; // [q][j]
+      for (int64_t q = 0; q < rRows; ++q)
+        for (int64_t j = 0; j < vectors; ++j) {
+          if (strategy == Strategy::Pack) {
+            panelRow.push_back(b.create<vector::LoadOp>(
+                l, vecType, panel, ValueRange{kk, idx(j * lanes)}));
+            continue;
+          }
+          setRow(q);
+          ivs[c.n] = b.create<arith::AddIOp>(l, n0, idx(j * lanes));
+          SmallVector<Value> at = indices(bMap, ivs);
+          panelRow.push_back(
+              masked(j)
+                  ? b.create<vector::MaskedLoadOp>(l, vecType, B, at, mask,
+                                                   passthru)
+                        .getResult()
+                  : b.create<vector::LoadOp>(l, vecType, B, at).getResult());
         }
-        ivs[c.n] = b.create<arith::AddIOp>(l, n0, idx(j * lanes));
-        SmallVector<Value> at = indices(bMap, ivs);
-        panelRow.push_back(
-            masked(j)
-                ? b.create<vector::MaskedLoadOp>(l, vecType, B, at, mask,
-                                                 passthru)
-                      .getResult()
-                : b.create<vector::LoadOp>(l, vecType, B, at).getResult());
-      }
       SmallVector<Value> next(carried.begin(), carried.end());
       for (int64_t i = 0; i < rows; ++i) {
         ivs[c.m] = rowsAt[i];
@@ -537,10 +548,11 @@ private:
         if (aScale)
           a = b.create<arith::MulFOp>(l, a, aScale);
         Value splat = b.create<vector::BroadcastOp>(l, vecType, a);
-        for (int64_t j = 0; j < vectors; ++j) {
-          Value &r = next[i * vectors + j];
-          r = b.create<vector::FMAOp>(l, splat, panelRow[j], r);
-        }
+        for (int64_t q = 0; q < rRows; ++q)
+          for (int64_t j = 0; j < vectors; ++j) {
+            Value &r = next[(i * rRows + q) * vectors + j];
+            r = b.create<vector::FMAOp>(l, splat, panelRow[q * vectors + j], r);
+          }
       }
       return next;
     };
@@ -560,14 +572,57 @@ private:
       result.assign(kLoop.getResults().begin(), kLoop.getResults().end());
     }
     for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < vectors; ++j) {
-        Value v = result[i * vectors + j];
-        SmallVector<Value> at = cIndices(i, j);
-        if (masked(j))
-          b.create<vector::MaskedStoreOp>(loc, C, at, mask, v);
-        else
-          b.create<vector::StoreOp>(loc, v, C, at);
-      }
+      for (int64_t q = 0; q < rRows; ++q)
+        for (int64_t j = 0; j < vectors; ++j) {
+          Value v = result[(i * rRows + q) * vectors + j];
+          SmallVector<Value> at = cIndices(i, q, j);
+          if (masked(j))
+            b.create<vector::MaskedStoreOp>(loc, C, at, mask, v);
+          else
+            b.create<vector::StoreOp>(loc, v, C, at);
+        }
+  }
+
+  /// A convolution with few output channels per tile (a fused epilogue's
+  /// tile of one or two channels, a depthwise layer) would keep too few
+  /// accumulators to hide the FMA latency: its tile also spans rows of a
+  /// second C dim that B reads and A does not (the output rows), which
+  /// share each broadcast weight.
+  void chooseSecondRowDim(const VectorTarget &target) {
+    AffineMap aMap = c.op.getIndexingMapsArray()[c.aInput];
+    AffineMap bMap = c.op.getIndexingMapsArray()[c.bInput];
+    int64_t vectors = std::min<int64_t>(nv, (N + lanes - 1) / lanes);
+    int64_t budget = target.registers - 4; // B vectors, broadcast, spare
+    int64_t want = budget / (mr * vectors);
+    if (want < 2)
+      return;
+    for (int i = c.batch.size() - 1; i >= 0; --i) {
+      unsigned d = c.batch[i];
+      if (c.ranges[d] < 2 || aMap.isFunctionOfDim(d) ||
+          !bMap.isFunctionOfDim(d))
+        continue;
+      int64_t tiles = (c.ranges[d] + want - 1) / want;
+      rr = (c.ranges[d] + tiles - 1) / tiles;
+      rDim = d;
+      c.batch.erase(c.batch.begin() + i);
+      return;
+    }
+  }
+
+  /// The micro-kernels of row tile m0 (and of every tile of the second
+  /// row dim, if any).
+  void emitRowTile(Value k0, Value kLen, Value m0, Value n0, int64_t rows,
+                   int64_t vectors, int64_t lastLanes) {
+    if (!rDim)
+      return emitMicroKernel(k0, kLen, m0, n0, rows, vectors, lastLanes);
+    int64_t R = c.ranges[*rDim], rFull = R - R % rr;
+    if (rFull > 0)
+      loop(idx(0), idx(rFull), rr, [&](Value r0) {
+        emitMicroKernel(k0, kLen, m0, n0, rows, vectors, lastLanes, r0, rr);
+      });
+    if (R % rr)
+      emitMicroKernel(k0, kLen, m0, n0, rows, vectors, lastLanes, idx(rFull),
+                      R % rr);
   }
 
   /// C[m0:m0+rows, n0:n0+cols] += A[m0.., :] . B[n0.., :]^T with vectors
@@ -662,6 +717,9 @@ private:
   Type et;
   VectorType vecType;
   int64_t lanes, nv, mrMax, nr, mr, kc, M, N, K;
+  // The second row dim of a convolution's tile and its tile size.
+  std::optional<unsigned> rDim;
+  int64_t rr = 1;
   Value A, B, C, panel, zero, aScale, bScale;
   AffineMap aMap, bMap, cMap;
   // Current value of each loop dim while emitting (indexed by dim).
