@@ -323,9 +323,23 @@ public:
     // A convolution reads its input window in place (the matcher checked
     // it is contiguous along n): packing would copy each input element
     // once per kernel position.
+    // dW of a convolution (kernel-sized result, the reduction over the
+    // batch and the output image) would fill few lanes along n (3 of 8
+    // for a 3x3 kernel): dot products along the innermost reduction loop
+    // (the output columns) fill them when both factors are contiguous
+    // there.
+    auto filled = [&](int64_t len) {
+      int64_t vectors = (len + lanes - 1) / lanes;
+      return double(len) / double(vectors * lanes);
+    };
     if (c.ks.size() > 1) {
-      strategy = Strategy::Direct;
-      chooseSecondRowDim(target);
+      if (c.aAlongK && c.bAlongK && !c.aScale && !c.bScale &&
+          filled(K) > filled(N)) {
+        strategy = Strategy::Dot;
+      } else {
+        strategy = Strategy::Direct;
+        chooseSecondRowDim(target);
+      }
     }
     // Dot products: rows x cols accumulators plus one vector per row of A
     // and one of B fit the register file (AVX2: 3 x 3).
@@ -405,8 +419,9 @@ private:
   /// the next accumulators at the innermost position.
   SmallVector<Value>
   reductionNest(unsigned level, ValueRange acc,
-                function_ref<SmallVector<Value>(ValueRange)> step) {
-    if (level == c.ks.size())
+                function_ref<SmallVector<Value>(ValueRange)> step,
+                unsigned end) {
+    if (level == end)
       return step(acc);
     unsigned d = c.ks[level];
     auto f = b.create<scf::ForOp>(loc, idx(0), idx(c.ranges[d]), idx(1), acc);
@@ -415,7 +430,7 @@ private:
       b.setInsertionPointToStart(f.getBody());
       ivs[d] = f.getInductionVar();
       b.create<scf::YieldOp>(
-          loc, reductionNest(level + 1, f.getRegionIterArgs(), step));
+          loc, reductionNest(level + 1, f.getRegionIterArgs(), step, end));
     }
     return SmallVector<Value>(f.getResults());
   }
@@ -559,7 +574,8 @@ private:
     SmallVector<Value> result;
     if (c.ks.size() > 1) {
       result = reductionNest(
-          0, acc, [&](ValueRange carried) { return step(Value(), carried); });
+          0, acc, [&](ValueRange carried) { return step(Value(), carried); },
+          c.ks.size());
     } else {
       auto kLoop = b.create<scf::ForOp>(loc, idx(0), kLen, idx(1), acc);
       {
@@ -678,23 +694,30 @@ private:
       return next;
     };
     int64_t kFull = K - K % lanes;
+    // The innermost reduction loop, vectorised; a convolution's outer
+    // reduction loops (channels, kernel rows) are a nest around it.
+    auto innerK = [&](ValueRange accIn) {
+      SmallVector<Value> acc(accIn.begin(), accIn.end());
+      if (kFull > 0) {
+        auto kLoop =
+            b.create<scf::ForOp>(loc, idx(0), idx(kFull), idx(lanes), acc);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(kLoop.getBody());
+        b.create<scf::YieldOp>(loc, step(kLoop.getInductionVar(), Value(),
+                                         kLoop.getRegionIterArgs()));
+        b.setInsertionPointAfter(kLoop);
+        acc.assign(kLoop.getResults().begin(), kLoop.getResults().end());
+      }
+      if (K % lanes) {
+        Value mask = b.create<vector::CreateMaskOp>(
+            loc, VectorType::get({lanes}, b.getI1Type()),
+            ValueRange{idx(K % lanes)});
+        acc = step(idx(kFull), mask, acc);
+      }
+      return acc;
+    };
     SmallVector<Value> acc(rows * cols, zeros);
-    if (kFull > 0) {
-      auto kLoop =
-          b.create<scf::ForOp>(loc, idx(0), idx(kFull), idx(lanes), acc);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(kLoop.getBody());
-      b.create<scf::YieldOp>(loc, step(kLoop.getInductionVar(), Value(),
-                                       kLoop.getRegionIterArgs()));
-      b.setInsertionPointAfter(kLoop);
-      acc.assign(kLoop.getResults().begin(), kLoop.getResults().end());
-    }
-    if (K % lanes) {
-      Value mask = b.create<vector::CreateMaskOp>(
-          loc, VectorType::get({lanes}, b.getI1Type()),
-          ValueRange{idx(K % lanes)});
-      acc = step(idx(kFull), mask, acc);
-    }
+    acc = reductionNest(0, acc, innerK, c.ks.size() - 1);
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j) {
         ivs[c.m] = rowAt[i];

@@ -7,7 +7,8 @@ Usage: check_conv.py LATHE OUTDIR
 Each case is a Conv or ConvTranspose ONNX model (some followed by a Relu, so
 that lathe-fuse-groups tiles it into an epilogue loop) run by `lathe run` on
 random inputs: the direct kernel over output channels with column
-remainders (width 13), a tile of one output channel that also spans output
+remainders (width 13), dot products along the kernel's columns for a
+kernel-sized result (the backward graph's dW), a tile of one output channel that also spans output
 rows (56x56 with Relu), groups and depthwise, dilation, a 1x1 conv, a 1-D
 conv, stride 2 (left scalar: its window is not contiguous), and transposed
 convolutions with stride and groups. |lathe - torch| <= 1e-5 * (1 +
@@ -67,6 +68,7 @@ CASES = {
                          pads=[2, 2, 2, 2], bias=False),
     "pointwise": conv_case([3, 32, 7, 7], [24, 32, 1, 1]),
     "conv1d": conv_case([2, 3, 40], [5, 3, 5], pads=[2, 2]),
+    "dot_dw_like": conv_case([3, 4, 20, 21], [6, 4, 18, 18], bias=False),
     "stride2": conv_case([2, 4, 11, 11], [6, 4, 3, 3], strides=[2, 2],
                          pads=[1, 1, 1, 1]),
     "transpose_stride2": conv_case([2, 6, 7, 7], [6, 4, 3, 3], transpose=True,
