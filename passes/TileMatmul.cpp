@@ -24,6 +24,14 @@
 // masks its C loads and stores while the panel is zero-padded. Nothing is
 // left scalar silently: a contraction this pass cannot handle gets a remark.
 //
+// Convolutions (Conv, ConvTranspose, the backward graph's dX and dW: loops
+// n g f o... | c k...) take the same micro-kernel without packing: the
+// output channels are the rows, the output's last spatial dim the vectors,
+// the input window B is read in place (gathered with stride > 1) and the
+// reduction is a nest over channels and kernel window; a tile with few
+// channels also spans output rows. A kernel-sized result (dW) becomes dot
+// products along the innermost reduction loop instead.
+//
 // Done on buffers rather than on tensors: the C tile lives in scf.for
 // iter_args, so no transfer hoisting is needed, and the code is the same
 // whether the contraction is a kernel of its own or the body of a fused
@@ -86,6 +94,7 @@ struct Contraction {
   SmallVector<int64_t> ranges;
   // Layouts: which loop dim runs along an operand's contiguous last dim.
   bool aAlongK = false, bAlongK = false, bAlongN = false;
+  int64_t bStepN = 0; // B's elements per step of n along its last dim
 };
 
 /// Whether `e` is built from loop dims and constants with + and * only (a
@@ -113,22 +122,30 @@ int64_t coefficient(AffineExpr e, unsigned dim, unsigned numDims) {
   return at(1) - at(0);
 }
 
-/// Whether `v`'s last dim has unit stride and moves by one with loop `dim`
-/// (`dim` itself, or a window `dim + k * dilation`).
-bool contiguousAlong(Value v, AffineMap map, unsigned dim) {
+/// How many elements `v` moves by per step of loop `dim` when only its last
+/// dim (of unit stride) depends on `dim` (`dim` itself: 1, or a window
+/// `dim * stride + k * dilation`: the stride); 0 otherwise.
+int64_t stepAlong(Value v, AffineMap map, unsigned dim) {
   auto type = cast<MemRefType>(v.getType());
   SmallVector<int64_t> strides;
   int64_t offset;
   if (map.getNumResults() == 0 ||
       failed(getStridesAndOffset(type, strides, offset)) || strides.back() != 1)
-    return false;
+    return 0;
   AffineExpr last = map.getResults().back();
   if (auto d = dyn_cast<AffineDimExpr>(last))
-    return d.getPosition() == dim;
+    return d.getPosition() == dim ? 1 : 0;
   for (AffineExpr e : map.getResults().drop_back())
     if (e.isFunctionOfDim(dim))
-      return false;
-  return isLinear(last) && coefficient(last, dim, map.getNumDims()) == 1;
+      return 0;
+  return isLinear(last)
+             ? std::max<int64_t>(0, coefficient(last, dim, map.getNumDims()))
+             : 0;
+}
+
+/// Whether `v`'s last dim has unit stride and moves by one with loop `dim`.
+bool contiguousAlong(Value v, AffineMap map, unsigned dim) {
+  return stepAlong(v, map, dim) == 1;
 }
 
 /// `v` is a block argument of `body`, possibly times a float constant.
@@ -269,11 +286,13 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   c.aAlongK = contiguousAlong(a, maps[c.aInput], c.k);
   c.bAlongK = contiguousAlong(b, maps[c.bInput], c.k);
   c.bAlongN = contiguousAlong(b, maps[c.bInput], c.n);
+  c.bStepN = stepAlong(b, maps[c.bInput], c.n);
   // Several reduction loops (a convolution) are read in place, B as
-  // vectors along n: a window with stride 1 along C's last dim.
-  if (c.ks.size() > 1 && !c.bAlongN)
-    return fail("several reduction loops and the input window is not "
-                "contiguous along the result's last dim (stride > 1)");
+  // vectors along n: a window along C's last dim, contiguous (stride 1)
+  // or gathered (stride > 1).
+  if (c.ks.size() > 1 && c.bStepN < 1)
+    return fail("several reduction loops and the input window does not "
+                "move along the result's last dim");
 
   // C's rows are loaded and stored as vectors along n.
   auto cType = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
@@ -371,6 +390,16 @@ public:
                                          b.getI64IntegerAttr(64));
     }
     zero = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, 0.0));
+    if (c.bStepN > 1) {
+      SmallVector<int32_t> offsets;
+      for (int64_t e = 0; e < lanes; ++e)
+        offsets.push_back(static_cast<int32_t>(e * c.bStepN));
+      gatherOffsets = b.create<arith::ConstantOp>(
+          loc, DenseIntElementsAttr::get(
+                   VectorType::get({lanes}, b.getI32Type()), offsets));
+      allLanes = b.create<vector::CreateMaskOp>(
+          loc, VectorType::get({lanes}, b.getI1Type()), ValueRange{idx(lanes)});
+    }
     if (c.aScale)
       aScale = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, *c.aScale));
     if (c.bScale)
@@ -549,6 +578,13 @@ private:
           setRow(q);
           ivs[c.n] = b.create<arith::AddIOp>(l, n0, idx(j * lanes));
           SmallVector<Value> at = indices(bMap, ivs);
+          if (c.bStepN > 1) {
+            // A strided window (stride > 1): lanes gathered bStepN apart.
+            panelRow.push_back(b.create<vector::GatherOp>(
+                l, vecType, B, at, gatherOffsets, masked(j) ? mask : allLanes,
+                passthru));
+            continue;
+          }
           panelRow.push_back(
               masked(j)
                   ? b.create<vector::MaskedLoadOp>(l, vecType, B, at, mask,
@@ -743,7 +779,7 @@ private:
   // The second row dim of a convolution's tile and its tile size.
   std::optional<unsigned> rDim;
   int64_t rr = 1;
-  Value A, B, C, panel, zero, aScale, bScale;
+  Value A, B, C, panel, zero, aScale, bScale, gatherOffsets, allLanes;
   AffineMap aMap, bMap, cMap;
   // Current value of each loop dim while emitting (indexed by dim).
   SmallVector<Value, 8> ivs = SmallVector<Value, 8>(8);

@@ -8,10 +8,10 @@ Each case is a Conv or ConvTranspose ONNX model (some followed by a Relu, so
 that lathe-fuse-groups tiles it into an epilogue loop) run by `lathe run` on
 random inputs: the direct kernel over output channels with column
 remainders (width 13), dot products along the kernel's columns for a
-kernel-sized result (the backward graph's dW), a tile of one output channel that also spans output
-rows (56x56 with Relu), groups and depthwise, dilation, a 1x1 conv, a 1-D
-conv, stride 2 (left scalar: its window is not contiguous), and transposed
-convolutions with stride and groups. |lathe - torch| <= 1e-5 * (1 +
+kernel-sized result (the backward graph's dW), a tile of one output channel
+that also spans output rows (56x56 with Relu), groups and depthwise,
+dilation, a 1x1 conv, a 1-D conv, stride 2 (the window gathered), and
+transposed convolutions with stride and groups. |lathe - torch| <= 1e-5 * (1 +
 sqrt(K)) * max|torch| per case, K the reduction length.
 Exit code 0 when everything matches, 1 otherwise.
 """
@@ -71,6 +71,8 @@ CASES = {
     "dot_dw_like": conv_case([3, 4, 20, 21], [6, 4, 18, 18], bias=False),
     "stride2": conv_case([2, 4, 11, 11], [6, 4, 3, 3], strides=[2, 2],
                          pads=[1, 1, 1, 1]),
+    "stride2_relu_wide": conv_case([1, 8, 45, 45], [3, 8, 3, 3], strides=[2, 2],
+                                   relu=True, pads=[1, 1, 1, 1]),
     "transpose_stride2": conv_case([2, 6, 7, 7], [6, 4, 3, 3], transpose=True,
                                    strides=[2, 2], pads=[1, 1, 1, 1]),
     "transpose_grouped": conv_case([1, 8, 9, 9], [8, 3, 3, 3], transpose=True,
