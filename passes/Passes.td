@@ -238,7 +238,13 @@ def TileMatmul : Pass<"lathe-tile-matmul", "mlir::ModuleOp"> {
     - direct: at most two row tiles and B contiguous along n: B is read in
       place (packing would cost as much as the product);
     - dot: A B^T, both contiguous along k, at most 32 rows: dot products
-      with vectors along k, reduced across lanes at the end.
+      with vectors along k, reduced across lanes at the end;
+    - convolutions (several reduction loops, the input read through a
+      window `o * stride + k * dilation`): direct, rows = output channels,
+      vectors along the output's last spatial dim (gathered when the
+      stride is > 1), the reduction a loop nest; few channels per tile:
+      the tile also spans output rows; a kernel-sized result (dW): dot
+      products along the innermost reduction loop.
     Shapes are static, so remainders are known: row tiles are balanced,
     the last column tile masks its C loads and stores, the k remainder of
     a dot product masks its loads. A contraction that cannot be handled (a

@@ -24,6 +24,14 @@
 // masks its C loads and stores while the panel is zero-padded. Nothing is
 // left scalar silently: a contraction this pass cannot handle gets a remark.
 //
+// Convolutions (Conv, ConvTranspose, the backward graph's dX and dW: loops
+// n g f o... | c k...) take the same micro-kernel without packing: the
+// output channels are the rows, the output's last spatial dim the vectors,
+// the input window B is read in place (gathered with stride > 1) and the
+// reduction is a nest over channels and kernel window; a tile with few
+// channels also spans output rows. A kernel-sized result (dW) becomes dot
+// products along the innermost reduction loop instead.
+//
 // Done on buffers rather than on tensors: the C tile lives in scf.for
 // iter_args, so no transfer hoisting is needed, and the code is the same
 // whether the contraction is a kernel of its own or the body of a fused
@@ -77,24 +85,67 @@ VectorTarget hostVectorTarget() {
 struct Contraction {
   linalg::LinalgOp op;
   unsigned m, n, k;
+  // Every reduction loop, outermost first; more than one for a convolution
+  // (input channels and kernel window), where k is the innermost.
+  SmallVector<unsigned> ks;
   SmallVector<unsigned> batch;          // loop dims of C other than m and n
   unsigned aInput, bInput;              // input operand numbers of A and B
   std::optional<double> aScale, bScale; // Gemm's alpha, on one factor
   SmallVector<int64_t> ranges;
   // Layouts: which loop dim runs along an operand's contiguous last dim.
   bool aAlongK = false, bAlongK = false, bAlongN = false;
+  int64_t bStepN = 0; // B's elements per step of n along its last dim
 };
 
-/// Whether `v`'s last dim has unit stride and is indexed by loop `dim`.
-bool contiguousAlong(Value v, AffineMap map, unsigned dim) {
+/// Whether `e` is built from loop dims and constants with + and * only (a
+/// convolution window `o * stride + k * dilation`, a flipped kernel).
+bool isLinear(AffineExpr e) {
+  if (isa<AffineDimExpr, AffineConstantExpr>(e))
+    return true;
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  return bin &&
+         (e.getKind() == AffineExprKind::Add ||
+          e.getKind() == AffineExprKind::Mul) &&
+         isLinear(bin.getLHS()) && isLinear(bin.getRHS());
+}
+
+/// The coefficient of loop `dim` in the linear expression `e`.
+int64_t coefficient(AffineExpr e, unsigned dim, unsigned numDims) {
+  MLIRContext *ctx = e.getContext();
+  auto at = [&](int64_t v) {
+    SmallVector<AffineExpr> dims(numDims, getAffineConstantExpr(0, ctx));
+    dims[dim] = getAffineConstantExpr(v, ctx);
+    auto c = dyn_cast<AffineConstantExpr>(
+        simplifyAffineExpr(e.replaceDimsAndSymbols(dims, {}), numDims, 0));
+    return c ? c.getValue() : 0;
+  };
+  return at(1) - at(0);
+}
+
+/// How many elements `v` moves by per step of loop `dim` when only its last
+/// dim (of unit stride) depends on `dim` (`dim` itself: 1, or a window
+/// `dim * stride + k * dilation`: the stride); 0 otherwise.
+int64_t stepAlong(Value v, AffineMap map, unsigned dim) {
   auto type = cast<MemRefType>(v.getType());
   SmallVector<int64_t> strides;
   int64_t offset;
   if (map.getNumResults() == 0 ||
       failed(getStridesAndOffset(type, strides, offset)) || strides.back() != 1)
-    return false;
-  auto d = dyn_cast<AffineDimExpr>(map.getResults().back());
-  return d && d.getPosition() == dim;
+    return 0;
+  AffineExpr last = map.getResults().back();
+  if (auto d = dyn_cast<AffineDimExpr>(last))
+    return d.getPosition() == dim ? 1 : 0;
+  for (AffineExpr e : map.getResults().drop_back())
+    if (e.isFunctionOfDim(dim))
+      return 0;
+  return isLinear(last)
+             ? std::max<int64_t>(0, coefficient(last, dim, map.getNumDims()))
+             : 0;
+}
+
+/// Whether `v`'s last dim has unit stride and moves by one with loop `dim`.
+bool contiguousAlong(Value v, AffineMap map, unsigned dim) {
+  return stepAlong(v, map, dim) == 1;
 }
 
 /// `v` is a block argument of `body`, possibly times a float constant.
@@ -124,7 +175,10 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
     why = reason;
     return failure();
   };
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+  // ConvTranspose's generic has a third, shape-only input (its kernel
+  // window) that the body never reads.
+  unsigned numInputs = op.getNumDpsInputs();
+  if (!op.hasPureBufferSemantics() || numInputs < 2 || numInputs > 3 ||
       op.getNumDpsInits() != 1)
     return fail("not two inputs and one output buffer");
   Type et = op.getDpsInitOperand(0)->get().getType();
@@ -134,8 +188,8 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   for (OpOperand *in : op.getDpsInputOperands())
     if (cast<MemRefType>(in->get().getType()).getElementType() != et)
       return fail("operands of mixed element types");
-  if (op.getNumReductionLoops() != 1)
-    return fail("not exactly one reduction loop");
+  if (op.getNumReductionLoops() < 1)
+    return fail("no reduction loop");
 
   // Body: out + f0 * f1, each factor an input (one may carry a constant).
   Block &body = op->getRegion(0).front();
@@ -143,7 +197,7 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   auto add = yield->getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add || body.getOperations().size() > 5)
     return fail("body is not out + a * b");
-  Value outArg = body.getArgument(2), product;
+  Value outArg = body.getArgument(numInputs), product;
   if (add.getLhs() == outArg)
     product = add.getRhs();
   else if (add.getRhs() == outArg)
@@ -154,9 +208,13 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   std::optional<double> s0, s1;
   auto f0 = factorArg(mul.getLhs(), body, s0);
   auto f1 = factorArg(mul.getRhs(), body, s1);
-  if (!f0 || !f1 || *f0 == *f1 || *f0 > 1 || *f1 > 1 || (s0 && s1))
+  if (!f0 || !f1 || *f0 == *f1 || *f0 >= numInputs || *f1 >= numInputs ||
+      (s0 && s1))
     return fail("body is not out + a * b");
-  std::optional<double> scaleOf[2];
+  for (unsigned i = 0; i < numInputs; ++i)
+    if (i != *f0 && i != *f1 && !body.getArgument(i).use_empty())
+      return fail("body is not out + a * b");
+  std::optional<double> scaleOf[3];
   scaleOf[*f0] = s0;
   scaleOf[*f1] = s1;
 
@@ -167,14 +225,17 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
     return fail("dynamic loop range");
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
   for (unsigned d = 0; d < iters.size(); ++d)
-    if (iters[d] == utils::IteratorType::reduction)
+    if (iters[d] == utils::IteratorType::reduction) {
       c.k = d;
+      c.ks.push_back(d);
+    }
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  // The factors may read through windows (convolutions); C may not.
   for (AffineMap map : maps)
     for (AffineExpr e : map.getResults())
-      if (!isa<AffineDimExpr, AffineConstantExpr>(e))
-        return fail("an operand is not indexed by plain loop dims");
-  AffineMap cMap = maps[2];
+      if (!isLinear(e))
+        return fail("an operand is not indexed by sums of loop dims");
+  AffineMap cMap = maps[numInputs];
   if (cMap.getNumResults() < 2)
     return fail("result has rank < 2 (a matrix-vector product)");
   SmallVector<unsigned> cDims;
@@ -184,27 +245,40 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
       return fail("result is not indexed by plain loop dims");
     cDims.push_back(d.getPosition());
   }
-  if (cDims.size() + 1 != iters.size() ||
+  if (cDims.size() + c.ks.size() != iters.size() ||
       llvm::SmallDenseSet<unsigned>(cDims.begin(), cDims.end()).size() !=
           cDims.size())
     return fail("result does not use every parallel loop");
   c.n = cDims.back();
-  c.m = cDims[cDims.size() - 2];
-  c.batch.assign(cDims.begin(), cDims.end() - 2);
   auto uses = [](AffineMap map, unsigned dim) {
     return map.isFunctionOfDim(dim);
   };
-  for (unsigned i = 0; i < 2; ++i) {
-    AffineMap map = maps[i];
-    if (uses(map, c.m) && !uses(map, c.n) && uses(map, c.k))
-      c.aInput = i;
-    else if (uses(map, c.n) && !uses(map, c.m) && uses(map, c.k))
-      c.bInput = i;
-    else
-      return fail("an input is not indexed by (m, k) or (k, n)");
+  auto usesK = [&](AffineMap map) {
+    return llvm::any_of(c.ks, [&](unsigned k) { return uses(map, k); });
+  };
+  // m: the dim of C above n that one factor reads and the other does not;
+  // a matmul's row dim, a convolution's output channels (its rows and
+  // columns are both read by the input window).
+  unsigned factors[2] = {*f0, *f1};
+  bool found = false;
+  for (int i = cDims.size() - 2; i >= 0 && !found; --i) {
+    c.m = cDims[i];
+    for (unsigned j = 0; j < 2; ++j) {
+      AffineMap a = maps[factors[j]], bm = maps[factors[1 - j]];
+      if (uses(a, c.m) && !uses(a, c.n) && usesK(a) && uses(bm, c.n) &&
+          !uses(bm, c.m) && usesK(bm)) {
+        c.aInput = factors[j];
+        c.bInput = factors[1 - j];
+        found = true;
+        break;
+      }
+    }
   }
-  if (c.aInput == c.bInput)
+  if (!found)
     return fail("an input is not indexed by (m, k) or (k, n)");
+  for (unsigned d : cDims)
+    if (d != c.m && d != c.n)
+      c.batch.push_back(d);
   c.aScale = scaleOf[c.aInput];
   c.bScale = scaleOf[c.bInput];
   Value a = op.getDpsInputOperand(c.aInput)->get();
@@ -212,6 +286,13 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   c.aAlongK = contiguousAlong(a, maps[c.aInput], c.k);
   c.bAlongK = contiguousAlong(b, maps[c.bInput], c.k);
   c.bAlongN = contiguousAlong(b, maps[c.bInput], c.n);
+  c.bStepN = stepAlong(b, maps[c.bInput], c.n);
+  // Several reduction loops (a convolution) are read in place, B as
+  // vectors along n: a window along C's last dim, contiguous (stride 1)
+  // or gathered (stride > 1).
+  if (c.ks.size() > 1 && c.bStepN < 1)
+    return fail("several reduction loops and the input window does not "
+                "move along the result's last dim");
 
   // C's rows are loaded and stored as vectors along n.
   auto cType = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
@@ -258,6 +339,27 @@ public:
       strategy = Strategy::Dot;
     else if (c.bAlongN && !c.bScale && rowTiles <= 2)
       strategy = Strategy::Direct;
+    // A convolution reads its input window in place (the matcher checked
+    // it is contiguous along n): packing would copy each input element
+    // once per kernel position.
+    // dW of a convolution (kernel-sized result, the reduction over the
+    // batch and the output image) would fill few lanes along n (3 of 8
+    // for a 3x3 kernel): dot products along the innermost reduction loop
+    // (the output columns) fill them when both factors are contiguous
+    // there.
+    auto filled = [&](int64_t len) {
+      int64_t vectors = (len + lanes - 1) / lanes;
+      return double(len) / double(vectors * lanes);
+    };
+    if (c.ks.size() > 1) {
+      if (c.aAlongK && c.bAlongK && !c.aScale && !c.bScale &&
+          filled(K) > filled(N)) {
+        strategy = Strategy::Dot;
+      } else {
+        strategy = Strategy::Direct;
+        chooseSecondRowDim(target);
+      }
+    }
     // Dot products: rows x cols accumulators plus one vector per row of A
     // and one of B fit the register file (AVX2: 3 x 3).
     dotRows = std::clamp<int64_t>((target.registers - 1) / 4, 1, 4);
@@ -277,7 +379,7 @@ public:
     SmallVector<AffineMap> maps = c.op.getIndexingMapsArray();
     aMap = maps[c.aInput];
     bMap = maps[c.bInput];
-    cMap = maps[2];
+    cMap = maps[c.op.getNumDpsInputs()];
     // The panel lives in the function's entry block: an alloca inside a
     // loop (a fused epilogue's tile loop) would grow the stack per trip.
     {
@@ -288,6 +390,16 @@ public:
                                          b.getI64IntegerAttr(64));
     }
     zero = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, 0.0));
+    if (c.bStepN > 1) {
+      SmallVector<int32_t> offsets;
+      for (int64_t e = 0; e < lanes; ++e)
+        offsets.push_back(static_cast<int32_t>(e * c.bStepN));
+      gatherOffsets = b.create<arith::ConstantOp>(
+          loc, DenseIntElementsAttr::get(
+                   VectorType::get({lanes}, b.getI32Type()), offsets));
+      allLanes = b.create<vector::CreateMaskOp>(
+          loc, VectorType::get({lanes}, b.getI1Type()), ValueRange{idx(lanes)});
+    }
     if (c.aScale)
       aScale = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, *c.aScale));
     if (c.bScale)
@@ -314,13 +426,42 @@ private:
   /// from the map are ignored; constant results are broadcast dims).
   SmallVector<Value> indices(AffineMap map, ArrayRef<Value> ivs) {
     SmallVector<Value> out;
-    for (AffineExpr e : map.getResults()) {
-      if (auto d = dyn_cast<AffineDimExpr>(e))
-        out.push_back(ivs[d.getPosition()]);
-      else
-        out.push_back(idx(cast<AffineConstantExpr>(e).getValue()));
-    }
+    for (AffineExpr e : map.getResults())
+      out.push_back(evaluate(e, ivs));
     return out;
+  }
+
+  /// A linear index expression (the matcher checked isLinear) in arith.
+  Value evaluate(AffineExpr e, ArrayRef<Value> ivs) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      return ivs[d.getPosition()];
+    if (auto k = dyn_cast<AffineConstantExpr>(e))
+      return idx(k.getValue());
+    auto bin = cast<AffineBinaryOpExpr>(e);
+    Value l = evaluate(bin.getLHS(), ivs), r = evaluate(bin.getRHS(), ivs);
+    if (e.getKind() == AffineExprKind::Add)
+      return b.create<arith::AddIOp>(loc, l, r);
+    return b.create<arith::MulIOp>(loc, l, r);
+  }
+
+  /// Nested loops over every reduction dim carrying `acc`; `step` gives
+  /// the next accumulators at the innermost position.
+  SmallVector<Value>
+  reductionNest(unsigned level, ValueRange acc,
+                function_ref<SmallVector<Value>(ValueRange)> step,
+                unsigned end) {
+    if (level == end)
+      return step(acc);
+    unsigned d = c.ks[level];
+    auto f = b.create<scf::ForOp>(loc, idx(0), idx(c.ranges[d]), idx(1), acc);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(f.getBody());
+      ivs[d] = f.getInductionVar();
+      b.create<scf::YieldOp>(
+          loc, reductionNest(level + 1, f.getRegionIterArgs(), step, end));
+    }
+    return SmallVector<Value>(f.getResults());
   }
 
   void emitBatch(unsigned level) {
@@ -336,6 +477,16 @@ private:
   void emitReductionBlocks() {
     if (strategy == Strategy::Dot)
       return emitDotProducts();
+    if (c.ks.size() > 1) {
+      // Direct: no panel, so no cache blocking of the reduction.
+      int64_t nFull = N - N % nr;
+      if (nFull > 0)
+        loop(idx(0), idx(nFull), nr,
+             [&](Value n0) { emitColumnTile(Value(), Value(), n0, nr); });
+      if (N % nr)
+        emitColumnTile(Value(), Value(), idx(nFull), N % nr);
+      return;
+    }
     loop(idx(0), idx(K), kc, [&](Value k0) {
       Value kLen = b.create<arith::MinSIOp>(
           loc, idx(kc), b.create<arith::SubIOp>(loc, idx(K), k0));
@@ -370,87 +521,160 @@ private:
     int64_t mFull = M - M % mr;
     if (mFull > 0)
       loop(idx(0), idx(mFull), mr, [&](Value m0) {
-        emitMicroKernel(k0, kLen, m0, n0, mr, vectors, lastLanes);
+        emitRowTile(k0, kLen, m0, n0, mr, vectors, lastLanes);
       });
     if (M % mr)
-      emitMicroKernel(k0, kLen, idx(mFull), n0, M % mr, vectors, lastLanes);
+      emitRowTile(k0, kLen, idx(mFull), n0, M % mr, vectors, lastLanes);
   }
 
   /// C[m0:m0+rows, n0:n0+vectors*lanes] += A[m0.., k0..] * panel, the C
   /// tile in registers across the k loop.
   void emitMicroKernel(Value k0, Value kLen, Value m0, Value n0, int64_t rows,
-                       int64_t vectors, int64_t lastLanes) {
+                       int64_t vectors, int64_t lastLanes, Value r0 = Value(),
+                       int64_t rRows = 1) {
     Value mask;
     if (lastLanes != lanes)
       mask = b.create<vector::CreateMaskOp>(
           loc, VectorType::get({lanes}, b.getI1Type()),
           ValueRange{idx(lastLanes)});
     Value passthru = b.create<vector::SplatOp>(loc, vecType, zero);
-    auto cIndices = [&](int64_t i, int64_t j) {
+    auto setRow = [&](int64_t q) {
+      if (r0)
+        ivs[*rDim] = b.create<arith::AddIOp>(loc, r0, idx(q));
+    };
+    auto cIndices = [&](int64_t i, int64_t q, int64_t j) {
       ivs[c.m] = b.create<arith::AddIOp>(loc, m0, idx(i));
+      setRow(q);
       ivs[c.n] = b.create<arith::AddIOp>(loc, n0, idx(j * lanes));
       return indices(cMap, ivs);
     };
     auto masked = [&](int64_t j) { return mask && j == vectors - 1; };
     SmallVector<Value> acc;
     for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < vectors; ++j) {
-        SmallVector<Value> at = cIndices(i, j);
-        acc.push_back(
-            masked(j)
-                ? b.create<vector::MaskedLoadOp>(loc, vecType, C, at, mask,
-                                                 passthru)
-                      .getResult()
-                : b.create<vector::LoadOp>(loc, vecType, C, at).getResult());
-      }
+      for (int64_t q = 0; q < rRows; ++q)
+        for (int64_t j = 0; j < vectors; ++j) {
+          SmallVector<Value> at = cIndices(i, q, j);
+          acc.push_back(
+              masked(j)
+                  ? b.create<vector::MaskedLoadOp>(loc, vecType, C, at, mask,
+                                                   passthru)
+                        .getResult()
+                  : b.create<vector::LoadOp>(loc, vecType, C, at).getResult());
+        }
     SmallVector<Value> rowsAt;
     for (int64_t i = 0; i < rows; ++i)
       rowsAt.push_back(b.create<arith::AddIOp>(loc, m0, idx(i)));
-    auto kLoop = b.create<scf::ForOp>(
-        loc, idx(0), kLen, idx(1), acc,
-        [&](OpBuilder &nb, Location l, Value kk, ValueRange carried) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          ivs[c.k] = b.create<arith::AddIOp>(l, k0, kk);
-          SmallVector<Value> panelRow;
+    // One reduction step at ivs' k position (kk: the panel row).
+    auto step = [&](Value kk, ValueRange carried) {
+      Location l = loc;
+      SmallVector<Value> panelRow; // [q][j]
+      for (int64_t q = 0; q < rRows; ++q)
+        for (int64_t j = 0; j < vectors; ++j) {
+          if (strategy == Strategy::Pack) {
+            panelRow.push_back(b.create<vector::LoadOp>(
+                l, vecType, panel, ValueRange{kk, idx(j * lanes)}));
+            continue;
+          }
+          setRow(q);
+          ivs[c.n] = b.create<arith::AddIOp>(l, n0, idx(j * lanes));
+          SmallVector<Value> at = indices(bMap, ivs);
+          if (c.bStepN > 1) {
+            // A strided window (stride > 1): lanes gathered bStepN apart.
+            panelRow.push_back(b.create<vector::GatherOp>(
+                l, vecType, B, at, gatherOffsets, masked(j) ? mask : allLanes,
+                passthru));
+            continue;
+          }
+          panelRow.push_back(
+              masked(j)
+                  ? b.create<vector::MaskedLoadOp>(l, vecType, B, at, mask,
+                                                   passthru)
+                        .getResult()
+                  : b.create<vector::LoadOp>(l, vecType, B, at).getResult());
+        }
+      SmallVector<Value> next(carried.begin(), carried.end());
+      for (int64_t i = 0; i < rows; ++i) {
+        ivs[c.m] = rowsAt[i];
+        Value a = b.create<memref::LoadOp>(l, A, indices(aMap, ivs));
+        if (aScale)
+          a = b.create<arith::MulFOp>(l, a, aScale);
+        Value splat = b.create<vector::BroadcastOp>(l, vecType, a);
+        for (int64_t q = 0; q < rRows; ++q)
           for (int64_t j = 0; j < vectors; ++j) {
-            if (strategy == Strategy::Pack) {
-              panelRow.push_back(b.create<vector::LoadOp>(
-                  l, vecType, panel, ValueRange{kk, idx(j * lanes)}));
-              continue;
-            }
-            ivs[c.n] = b.create<arith::AddIOp>(l, n0, idx(j * lanes));
-            SmallVector<Value> at = indices(bMap, ivs);
-            panelRow.push_back(
-                masked(j)
-                    ? b.create<vector::MaskedLoadOp>(l, vecType, B, at, mask,
-                                                     passthru)
-                          .getResult()
-                    : b.create<vector::LoadOp>(l, vecType, B, at).getResult());
+            Value &r = next[(i * rRows + q) * vectors + j];
+            r = b.create<vector::FMAOp>(l, splat, panelRow[q * vectors + j], r);
           }
-          SmallVector<Value> next(carried.begin(), carried.end());
-          for (int64_t i = 0; i < rows; ++i) {
-            ivs[c.m] = rowsAt[i];
-            Value a = b.create<memref::LoadOp>(l, A, indices(aMap, ivs));
-            if (aScale)
-              a = b.create<arith::MulFOp>(l, a, aScale);
-            Value splat = b.create<vector::BroadcastOp>(l, vecType, a);
-            for (int64_t j = 0; j < vectors; ++j) {
-              Value &r = next[i * vectors + j];
-              r = b.create<vector::FMAOp>(l, splat, panelRow[j], r);
-            }
-          }
-          b.create<scf::YieldOp>(l, next);
-        });
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < vectors; ++j) {
-        Value v = kLoop.getResult(i * vectors + j);
-        SmallVector<Value> at = cIndices(i, j);
-        if (masked(j))
-          b.create<vector::MaskedStoreOp>(loc, C, at, mask, v);
-        else
-          b.create<vector::StoreOp>(loc, v, C, at);
       }
+      return next;
+    };
+    SmallVector<Value> result;
+    if (c.ks.size() > 1) {
+      result = reductionNest(
+          0, acc, [&](ValueRange carried) { return step(Value(), carried); },
+          c.ks.size());
+    } else {
+      auto kLoop = b.create<scf::ForOp>(loc, idx(0), kLen, idx(1), acc);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(kLoop.getBody());
+        Value kk = kLoop.getInductionVar();
+        ivs[c.k] = b.create<arith::AddIOp>(loc, k0, kk);
+        b.create<scf::YieldOp>(loc, step(kk, kLoop.getRegionIterArgs()));
+      }
+      result.assign(kLoop.getResults().begin(), kLoop.getResults().end());
+    }
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t q = 0; q < rRows; ++q)
+        for (int64_t j = 0; j < vectors; ++j) {
+          Value v = result[(i * rRows + q) * vectors + j];
+          SmallVector<Value> at = cIndices(i, q, j);
+          if (masked(j))
+            b.create<vector::MaskedStoreOp>(loc, C, at, mask, v);
+          else
+            b.create<vector::StoreOp>(loc, v, C, at);
+        }
+  }
+
+  /// A convolution with few output channels per tile (a fused epilogue's
+  /// tile of one or two channels, a depthwise layer) would keep too few
+  /// accumulators to hide the FMA latency: its tile also spans rows of a
+  /// second C dim that B reads and A does not (the output rows), which
+  /// share each broadcast weight.
+  void chooseSecondRowDim(const VectorTarget &target) {
+    AffineMap aMap = c.op.getIndexingMapsArray()[c.aInput];
+    AffineMap bMap = c.op.getIndexingMapsArray()[c.bInput];
+    int64_t vectors = std::min<int64_t>(nv, (N + lanes - 1) / lanes);
+    int64_t budget = target.registers - 4; // B vectors, broadcast, spare
+    int64_t want = budget / (mr * vectors);
+    if (want < 2)
+      return;
+    for (int i = c.batch.size() - 1; i >= 0; --i) {
+      unsigned d = c.batch[i];
+      if (c.ranges[d] < 2 || aMap.isFunctionOfDim(d) ||
+          !bMap.isFunctionOfDim(d))
+        continue;
+      int64_t tiles = (c.ranges[d] + want - 1) / want;
+      rr = (c.ranges[d] + tiles - 1) / tiles;
+      rDim = d;
+      c.batch.erase(c.batch.begin() + i);
+      return;
+    }
+  }
+
+  /// The micro-kernels of row tile m0 (and of every tile of the second
+  /// row dim, if any).
+  void emitRowTile(Value k0, Value kLen, Value m0, Value n0, int64_t rows,
+                   int64_t vectors, int64_t lastLanes) {
+    if (!rDim)
+      return emitMicroKernel(k0, kLen, m0, n0, rows, vectors, lastLanes);
+    int64_t R = c.ranges[*rDim], rFull = R - R % rr;
+    if (rFull > 0)
+      loop(idx(0), idx(rFull), rr, [&](Value r0) {
+        emitMicroKernel(k0, kLen, m0, n0, rows, vectors, lastLanes, r0, rr);
+      });
+    if (R % rr)
+      emitMicroKernel(k0, kLen, m0, n0, rows, vectors, lastLanes, idx(rFull),
+                      R % rr);
   }
 
   /// C[m0:m0+rows, n0:n0+cols] += A[m0.., :] . B[n0.., :]^T with vectors
@@ -506,23 +730,30 @@ private:
       return next;
     };
     int64_t kFull = K - K % lanes;
+    // The innermost reduction loop, vectorised; a convolution's outer
+    // reduction loops (channels, kernel rows) are a nest around it.
+    auto innerK = [&](ValueRange accIn) {
+      SmallVector<Value> acc(accIn.begin(), accIn.end());
+      if (kFull > 0) {
+        auto kLoop =
+            b.create<scf::ForOp>(loc, idx(0), idx(kFull), idx(lanes), acc);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(kLoop.getBody());
+        b.create<scf::YieldOp>(loc, step(kLoop.getInductionVar(), Value(),
+                                         kLoop.getRegionIterArgs()));
+        b.setInsertionPointAfter(kLoop);
+        acc.assign(kLoop.getResults().begin(), kLoop.getResults().end());
+      }
+      if (K % lanes) {
+        Value mask = b.create<vector::CreateMaskOp>(
+            loc, VectorType::get({lanes}, b.getI1Type()),
+            ValueRange{idx(K % lanes)});
+        acc = step(idx(kFull), mask, acc);
+      }
+      return acc;
+    };
     SmallVector<Value> acc(rows * cols, zeros);
-    if (kFull > 0) {
-      auto kLoop =
-          b.create<scf::ForOp>(loc, idx(0), idx(kFull), idx(lanes), acc);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(kLoop.getBody());
-      b.create<scf::YieldOp>(loc, step(kLoop.getInductionVar(), Value(),
-                                       kLoop.getRegionIterArgs()));
-      b.setInsertionPointAfter(kLoop);
-      acc.assign(kLoop.getResults().begin(), kLoop.getResults().end());
-    }
-    if (K % lanes) {
-      Value mask = b.create<vector::CreateMaskOp>(
-          loc, VectorType::get({lanes}, b.getI1Type()),
-          ValueRange{idx(K % lanes)});
-      acc = step(idx(kFull), mask, acc);
-    }
+    acc = reductionNest(0, acc, innerK, c.ks.size() - 1);
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j) {
         ivs[c.m] = rowAt[i];
@@ -545,7 +776,10 @@ private:
   Type et;
   VectorType vecType;
   int64_t lanes, nv, mrMax, nr, mr, kc, M, N, K;
-  Value A, B, C, panel, zero, aScale, bScale;
+  // The second row dim of a convolution's tile and its tile size.
+  std::optional<unsigned> rDim;
+  int64_t rr = 1;
+  Value A, B, C, panel, zero, aScale, bScale, gatherOffsets, allLanes;
   AffineMap aMap, bMap, cMap;
   // Current value of each loop dim while emitting (indexed by dim).
   SmallVector<Value, 8> ivs = SmallVector<Value, 8>(8);
@@ -559,8 +793,8 @@ bool looksLikeContraction(linalg::LinalgOp op) {
     return false;
   for (AffineMap map : op.getIndexingMapsArray())
     for (AffineExpr e : map.getResults())
-      if (!isa<AffineDimExpr, AffineConstantExpr>(e))
-        return false; // a convolution window or another access pattern
+      if (!isLinear(e))
+        return false; // a modulo or division: not a product of operands
   bool product = false;
   op->getRegion(0).walk([&](Operation *inner) {
     product |= isa<arith::MulFOp, arith::MulIOp>(inner);

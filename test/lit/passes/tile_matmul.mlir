@@ -146,3 +146,69 @@ func.func @matvec(%a: memref<4x6xf32>, %x: memref<6xf32>, %y: memref<4xf32>) {
   }
   return
 }
+// -----
+
+// A convolution (loops n g f oh ow | c kh kw, the input read through a
+// stride-1 window) is read in place: the output channels are the rows, the
+// output columns the vectors, and with only 2 channels the tile also spans
+// 3 output rows (2 x 3 x 2 = 12 accumulators), which share each weight
+// broadcast. The reduction is a nest over c, kh and kw.
+#cx = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#cw = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (g, f, c, kh, kw)>
+#cy = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (n, g, f, oh, ow)>
+// CHECK-LABEL: func.func @conv(
+// CHECK-SAME: %[[X:.*]]: memref<1x1x3x8x22xf32>, %[[W:.*]]: memref<1x2x3x3x3xf32>, %[[Y:.*]]: memref<1x1x2x6x20xf32>)
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c6{{.*}} step %c3
+// CHECK-COUNT-12: vector.load %[[Y]]
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: scf.for {{.*}} iter_args
+// CHECK-COUNT-6: vector.load %[[X]]
+// CHECK: memref.load %[[W]]
+// CHECK: vector.broadcast
+// CHECK-COUNT-6: vector.fma
+// CHECK: memref.load %[[W]]
+// CHECK: vector.broadcast
+// CHECK-COUNT-6: vector.fma
+// CHECK-COUNT-12: vector.store {{.*}}, %[[Y]]
+// The last 4 columns: masked loads of the window and of Y.
+// CHECK: vector.maskedload %[[Y]]
+// CHECK: vector.maskedload %[[X]]
+// CHECK-NOT: linalg.generic
+func.func @conv(%x: memref<1x1x3x8x22xf32>, %w: memref<1x2x3x3x3xf32>, %y: memref<1x1x2x6x20xf32>) {
+  linalg.generic {indexing_maps = [#cx, #cw, #cy], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x3x8x22xf32>, memref<1x2x3x3x3xf32>) outs(%y : memref<1x1x2x6x20xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// With stride 2 the window is not contiguous along the output columns: its
+// lanes are gathered two elements apart (4 columns: one masked vector).
+#sx = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (n, g, c, oh * 2 + kh, ow * 2 + kw)>
+#sw = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (g, f, c, kh, kw)>
+#sy = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (n, g, f, oh, ow)>
+// CHECK-LABEL: func.func @conv_stride2(
+// CHECK-SAME: %[[X:.*]]: memref<1x1x3x9x9xf32>, %[[W:.*]]: memref<1x2x3x3x3xf32>, %[[Y:.*]]: memref<1x1x2x4x4xf32>)
+// CHECK: %[[OFFSETS:.*]] = arith.constant dense<[0, 2, 4, 6, 8, 10, 12, 14]> : vector<8xi32>
+// CHECK: vector.maskedload %[[Y]]
+// CHECK: vector.gather %[[X]][{{.*}}] [%[[OFFSETS]]]
+// CHECK-COUNT-2: vector.fma
+// CHECK: vector.maskedstore %[[Y]]
+// CHECK-NOT: linalg.generic
+func.func @conv_stride2(%x: memref<1x1x3x9x9xf32>, %w: memref<1x2x3x3x3xf32>, %y: memref<1x1x2x4x4xf32>) {
+  linalg.generic {indexing_maps = [#sx, #sw, #sy], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x3x9x9xf32>, memref<1x2x3x3x3xf32>) outs(%y : memref<1x1x2x4x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
