@@ -89,7 +89,7 @@ bool TrainingModel::load(const TrainingSpec &spec, const std::string &specPath,
   // not parameters: nothing trains or exports them.
   std::set<std::string> settings;
   static const std::map<std::string, std::vector<int>> settingInputs = {
-      {"Dropout", {1}}, {"Clip", {1, 2}},   {"Pad", {2}},
+      {"Dropout", {1}},   {"Clip", {1, 2}},  {"Pad", {2}},
       {"Resize", {1, 2}}, {"Upsample", {1}},
   };
   for (const auto &node : graph.node()) {
