@@ -98,8 +98,22 @@ struct FuseOpsPass : impl::FuseOpsBase<FuseOpsPass> {
         chain.push_back(user);
         current = user->getResult(0);
       }
-      if (chain.size() > 1)
-        assign(chain, "epilogue");
+      if (chain.size() == 1)
+        continue;
+      // Side inputs of the epilogue computed elementwise for it alone (an
+      // optimizer's `momentum * velocity` next to the weight gradient) join
+      // too: they are computed per tile instead of being written to a full
+      // buffer and read back.
+      for (size_t i = 1; i < chain.size(); ++i)
+        for (Value operand : chain[i]->getOperands()) {
+          Operation *def = operand.getDefiningOp();
+          if (def && isElementwise(def) && !groups.count(def) &&
+              !llvm::is_contained(chain, def) &&
+              soleUser(def->getResult(0)) == chain[i] &&
+              sameShape(def->getResult(0), op.getResult(0)))
+            chain.push_back(def);
+        }
+      assign(chain, "epilogue");
     }
 
     // Softmax: elementwise producers that feed only the softmax are
