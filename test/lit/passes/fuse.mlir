@@ -64,3 +64,24 @@ func.func @softmax(%x: tensor<2x8xf32>, %t: tensor<f32>) -> tensor<2x8xf32> {
   %1 = lathe.softmax %0 {axis = 1 : i64} : (tensor<2x8xf32>) -> tensor<2x8xf32>
   return %1 : tensor<2x8xf32>
 }
+
+// -----
+
+// A side input computed elementwise for the epilogue alone (an optimizer's
+// momentum * velocity next to a weight gradient) joins the group; one that
+// has another reader does not.
+// CHECK-LABEL: func.func @epilogue_side_input
+// CHECK: lathe.gemm {{.*}}lathe.fusion_group = 0 : i64, lathe.fusion_kind = "epilogue"
+// CHECK: lathe.mul {{.*}}{lathe.fusion_group = 0 : i64, lathe.fusion_kind = "epilogue"}
+// CHECK: lathe.exp
+// CHECK-NOT: fusion_group = 0
+// CHECK: lathe.add {{.*}}{lathe.fusion_group = 0 : i64, lathe.fusion_kind = "epilogue"}
+// CHECK: lathe.add {{.*}}{lathe.fusion_group = 0 : i64, lathe.fusion_kind = "epilogue"}
+func.func @epilogue_side_input(%a: tensor<3x2xf32>, %b: tensor<3x4xf32>, %v: tensor<2x4xf32>, %u: tensor<2x4xf32>, %mu: tensor<f32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %0 = lathe.gemm %a, %b {transA = true} : (tensor<3x2xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %1 = lathe.mul %mu, %v : (tensor<f32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  %2 = lathe.exp %u : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  %3 = lathe.add %1, %0 : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  %4 = lathe.add %3, %2 : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %4, %2 : tensor<2x4xf32>, tensor<2x4xf32>
+}
