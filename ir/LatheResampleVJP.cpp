@@ -2,6 +2,7 @@
 // ir/LatheAutodiff.td): Resize and MaxUnpool. Resize's sizes, scales and roi
 // are attributes and MaxUnpool's indices integers, so only the data input
 // gets a gradient.
+#include "ir/ResizeTaps.h"
 #include "ir/VJPUtils.h"
 
 #include <cmath>
@@ -14,97 +15,21 @@ using vjp::typeOf;
 
 namespace {
 
-/// Keys' cubic convolution weights of the taps left - 1 .. left + 2 at `r`
-/// past `left`.
-SmallVector<double> cubicCoeffs(double r, double a) {
-  double q = 1 - r;
-  return {((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a,
-          ((a + 2) * r - (a + 3)) * r * r + 1,
-          ((a + 2) * q - (a + 3)) * q * q + 1,
-          ((a * (q + 1) - 5 * a) * (q + 1) + 8 * a) * (q + 1) - 4 * a};
-}
-
 /// The interpolation matrix W [out, in] of one dim: output coordinate o
 /// reads sum_i W[o, i] * x[i] along the dim. A row of zeros marks a
 /// tf_crop_and_resize sample outside the roi (it yields extrapolation_value,
-/// a constant). The sampling rule is the one of dimTaps in
-/// passes/LowerResize.cpp (the ONNX reference, interpolate_1d_with_x), which
-/// the forward lowering runs; the two must stay in step.
+/// a constant). Built from the taps the forward lowering uses
+/// (ir/ResizeTaps.h), so the gradient is the transpose of exactly the
+/// forward's interpolation.
 std::vector<double> dimMatrix(ResizeOp op, int64_t dim, int64_t in,
                               int64_t out) {
-  StringRef mode = op.getMode(), ctm = op.getCoordinateTransformationMode(),
-            nearest = op.getNearestMode();
-  double scale = op.getScales()[dim];
-  double outWidth = scale * double(in);
-  int64_t rank = op.getScales().size();
-  double roiStart = 0, roiEnd = 1;
-  if (!op.getRoi().empty()) {
-    roiStart = op.getRoi()[dim];
-    roiEnd = op.getRoi()[dim + rank];
-  }
   std::vector<double> m(out * in, 0.0);
-  auto clampIdx = [&](int64_t i) {
-    return std::min<int64_t>(std::max<int64_t>(i, 0), in - 1);
-  };
+  std::vector<ResizeTaps> taps = resizeTaps(op, dim, in, out);
   for (int64_t x = 0; x < out; ++x) {
-    double *row = &m[x * in];
-    double xo;
-    if (ctm == "align_corners") {
-      xo = outWidth == 1 ? 0.0 : x * double(in - 1) / (outWidth - 1);
-    } else if (ctm == "asymmetric") {
-      xo = x / scale;
-    } else if (ctm == "tf_crop_and_resize") {
-      xo = outWidth == 1
-               ? (roiEnd - roiStart) * double(in - 1) / 2
-               : x * (roiEnd - roiStart) * double(in - 1) / (outWidth - 1);
-      xo += roiStart * double(in - 1);
-      if (xo < 0 || xo > double(in - 1))
-        continue;
-    } else if (ctm == "pytorch_half_pixel") {
-      xo = outWidth == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
-    } else if (ctm == "tf_half_pixel_for_nn") {
-      xo = (x + 0.5) / scale;
-    } else { // half_pixel
-      xo = (x + 0.5) / scale - 0.5;
-    }
-    if (mode == "nearest" && nearest == "simple") {
-      int64_t i = scale < 1 ? static_cast<int64_t>(std::ceil(xo))
-                            : static_cast<int64_t>(xo);
-      row[clampIdx(i)] = 1.0;
+    if (taps[x].outside)
       continue;
-    }
-    double fl = std::floor(xo);
-    bool integral = fl == xo;
-    int64_t left = static_cast<int64_t>(fl) - (integral ? 1 : 0);
-    double ratio = integral ? 1.0 : xo - fl;
-    SmallVector<int64_t> idx;
-    SmallVector<double> w;
-    if (mode == "nearest") {
-      bool right = integral || nearest == "ceil" ||
-                   (nearest == "round_prefer_floor" && ratio > 0.5) ||
-                   (nearest == "round_prefer_ceil" && ratio >= 0.5);
-      idx = {left + (right ? 1 : 0)};
-      w = {1.0};
-    } else if (mode == "linear") {
-      idx = {left, left + 1};
-      w = {1 - ratio, ratio};
-    } else {
-      idx = {left - 1, left, left + 1, left + 2};
-      w = cubicCoeffs(ratio, op.getCubicCoeffA().convertToDouble());
-      if (op.getExcludeOutside()) {
-        double sum = 0;
-        for (size_t k = 0; k < idx.size(); ++k) {
-          if (idx[k] < 0 || idx[k] >= in)
-            w[k] = 0;
-          sum += w[k];
-        }
-        for (double &v : w)
-          v /= sum;
-      }
-    }
-    // Out-of-range taps read the edge, as in the forward.
-    for (size_t k = 0; k < idx.size(); ++k)
-      row[clampIdx(idx[k])] += w[k];
+    for (auto [i, w] : taps[x].taps)
+      m[x * in + i] += w;
   }
   return m;
 }
