@@ -2,6 +2,8 @@
 #ifndef LATHE_TOOLS_CLI_H
 #define LATHE_TOOLS_CLI_H
 
+#include "tools/lib/AtomicFile.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -25,10 +27,6 @@ bool splitAssignment(const std::string &arg, std::string &name,
 /// usage error.
 bool addShape(const std::string &arg,
               std::map<std::string, std::vector<int64_t>> &shapes);
-
-/// Writes `contents` to `path` atomically (temp file + rename).
-bool writeFileAtomic(const std::string &path, const std::string &contents,
-                     std::string &error);
 
 int runCommand(int argc, char **argv);
 int compileCommand(int argc, char **argv);

@@ -2,11 +2,10 @@
 #include "tools/lib/TrainingDriver.h"
 
 #include "frontend/TrainingSpec.h"
+#include "tools/lib/AtomicFile.h"
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
-#include <unistd.h>
 
 namespace lathe {
 
@@ -18,28 +17,6 @@ double now() {
   return std::chrono::duration<double>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-bool writeAtomically(const std::string &path, const std::string &text,
-                     std::string &error) {
-  std::string tmp =
-      path + ".tmp." + std::to_string(static_cast<long>(getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      error = path + ": cannot write file";
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    error = path + ": cannot rename the temporary file into place";
-    return false;
-  }
-  return true;
 }
 
 bool lowerIsBetter(Schedule::Metric m) {
@@ -312,7 +289,7 @@ bool Trainer::run(std::string &error) {
       return false;
     history_.push_back(m);
     if (!options_.metricsPath.empty() &&
-        !writeAtomically(options_.metricsPath, metricsCsv(history_), error))
+        !writeFileAtomic(options_.metricsPath, metricsCsv(history_), error))
       return false;
 
     if (plateau) {
