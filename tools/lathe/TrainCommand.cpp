@@ -104,20 +104,27 @@ int trainCommand(int argc, char **argv) {
       }
       return argv[++i];
     };
+    // A flag's value that must be a positive integer.
+    auto positive = [&](const char *flag, int64_t &out) {
+      const char *v = value(flag);
+      if (!v)
+        return false;
+      char *end = nullptr;
+      long long n = std::strtoll(v, &end, 10);
+      if (!*v || *end || n <= 0) {
+        fail(kBadUsage, std::string("train: ") + flag +
+                            " expects a positive integer, got '" + v + "'");
+        return false;
+      }
+      out = n;
+      return true;
+    };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kTrainHelp, stdout);
       return kOk;
     } else if (arg == "--epochs") {
-      const char *v = value("--epochs");
-      if (!v)
+      if (!positive("--epochs", options.epochs))
         return kBadUsage;
-      char *end = nullptr;
-      long long n = std::strtoll(v, &end, 10);
-      if (!*v || *end || n <= 0)
-        return fail(kBadUsage, "train: --epochs expects a positive integer, "
-                               "got '" +
-                                   std::string(v) + "'");
-      options.epochs = n;
     } else if (arg == "--resume") {
       const char *v = value("--resume");
       if (!v)
@@ -148,32 +155,16 @@ int trainCommand(int argc, char **argv) {
         return kBadUsage;
       tracePath = v;
     } else if (arg == "--trace-steps") {
-      const char *v = value("--trace-steps");
-      if (!v)
+      if (!positive("--trace-steps", traceSteps))
         return kBadUsage;
-      char *end = nullptr;
-      long long n = std::strtoll(v, &end, 10);
-      if (!*v || *end || n <= 0)
-        return fail(kBadUsage, "train: --trace-steps expects a positive "
-                               "integer, got '" +
-                                   std::string(v) + "'");
-      traceSteps = n;
     } else if (arg == "--dump-ir-dir") {
       const char *v = value("--dump-ir-dir");
       if (!v)
         return kBadUsage;
       dumpIRDir = v;
     } else if (arg == "--bench") {
-      const char *v = value("--bench");
-      if (!v)
+      if (!positive("--bench", benchSteps))
         return kBadUsage;
-      char *end = nullptr;
-      long long n = std::strtoll(v, &end, 10);
-      if (!*v || *end || n <= 0)
-        return fail(kBadUsage, "train: --bench expects a positive integer, "
-                               "got '" +
-                                   std::string(v) + "'");
-      benchSteps = n;
     } else if (arg == "--check-gradients") {
       checkGradients = true;
     } else if (arg == "--no-progress") {

@@ -68,19 +68,16 @@ std::string optimizerKindName(OptimizerKind::Kind k) {
   return OptimizerKind::Kind_Name(k);
 }
 
-/// Index of the argument (result) of @main whose lathe.name is `name`.
-int64_t argNamed(mlir::func::FuncOp fn, llvm::StringRef name) {
-  for (unsigned i = 0; i < fn.getNumArguments(); ++i)
-    if (auto a = fn.getArgAttrOfType<mlir::StringAttr>(i, "lathe.name"))
-      if (a.getValue() == name)
-        return i;
-  return -1;
-}
-int64_t resultNamed(mlir::func::FuncOp fn, llvm::StringRef name) {
-  for (unsigned i = 0; i < fn.getNumResults(); ++i)
-    if (auto a = fn.getResultAttrOfType<mlir::StringAttr>(i, "lathe.name"))
-      if (a.getValue() == name)
-        return i;
+/// Index of the argument (or result) of `fn` whose lathe.name is `name`,
+/// or -1.
+int64_t indexNamed(mlir::func::FuncOp fn, llvm::StringRef name, bool results) {
+  unsigned n = results ? fn.getNumResults() : fn.getNumArguments();
+  for (unsigned i = 0; i < n; ++i) {
+    auto a = results ? fn.getResultAttrOfType<mlir::StringAttr>(i, "lathe.name")
+                     : fn.getArgAttrOfType<mlir::StringAttr>(i, "lathe.name");
+    if (a && a.getValue() == name)
+      return i;
+  }
   return -1;
 }
 
@@ -220,12 +217,12 @@ private:
   bool buildStepFunction(mlir::ModuleOp module, std::string &error) {
     auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
     const std::string &path = setup_.model->path();
-    int64_t loss = resultNamed(main, kLossName);
+    int64_t loss = indexNamed(main, kLossName, /*results=*/true);
     AutodiffOptions autodiff;
     autodiff.output = loss;
     std::vector<int64_t> wrt;
     for (const std::string &name : trainable_) {
-      int64_t index = argNamed(main, name);
+      int64_t index = indexNamed(main, name, /*results=*/false);
       if (index < 0) {
         error = path + ": parameter '" + name + "' is not used by the model";
         return false;

@@ -308,13 +308,16 @@ bool compileModel(MLIRContext &ctx, const CompileRequest &request,
     }
     return success();
   });
-  if (request.trainingModeSeed &&
-      !applyTrainingMode(*module, *request.trainingModeSeed, request.modelPath,
-                         imported, error)) {
-    if (error.empty())
+  if (request.trainingModeSeed) {
+    TrainingModeOptions options;
+    options.seed = *request.trainingModeSeed;
+    PassManager pm(&ctx);
+    pm.addPass(createTrainingMode(options));
+    if (failed(pm.run(*module))) {
       error = diagnostic.empty() ? request.modelPath + ": training mode failed"
                                  : diagnostic;
-    return false;
+      return false;
+    }
   }
   if (request.gradients &&
       !differentiateMain(*module, *request.gradients, request.modelPath,
@@ -325,18 +328,20 @@ bool compileModel(MLIRContext &ctx, const CompileRequest &request,
                   : diagnostic;
     return false;
   }
-  if (request.afterImport) {
-    if (!request.afterImport(*module, error)) {
-      if (error.empty())
-        error = diagnostic.empty()
-                    ? request.modelPath + ": building the training step failed"
-                    : diagnostic;
-      return false;
-    }
-    if (!syncSignature(*module, imported, error)) {
-      error = request.modelPath + ": " + error;
-      return false;
-    }
+  if (request.afterImport && !request.afterImport(*module, error)) {
+    if (error.empty())
+      error = diagnostic.empty()
+                  ? request.modelPath + ": building the training step failed"
+                  : diagnostic;
+    return false;
+  }
+  // The steps above may have changed @main's signature (a step counter,
+  // running statistics, gradients, optimizer state): the Session's inputs
+  // and outputs follow it.
+  if ((request.trainingModeSeed || request.gradients || request.afterImport) &&
+      !syncSignature(*module, imported, error)) {
+    error = request.modelPath + ": " + error;
+    return false;
   }
   PassManager pm(&ctx);
   std::string dumpError;

@@ -81,18 +81,10 @@ bool compileModel(mlir::MLIRContext &ctx, const CompileRequest &request,
                   double *passSeconds = nullptr);
 
 /// Replaces @main of an imported module by its gradient function for
-/// `request` (CompileRequest::gradients; tools/lib/Gradients.cpp) and appends
-/// the gradient outputs to `imported.outputs`. Errors of the pass reach the
-/// context's diagnostic handler; name errors are returned in `error`.
+/// `request` (CompileRequest::gradients; tools/lib/Gradients.cpp); the
+/// caller updates `imported` from the new signature. Errors of the pass reach
+/// the context's diagnostic handler; name errors are returned in `error`.
 bool differentiateMain(mlir::ModuleOp module, const GradientRequest &request,
-                       const std::string &modelPath, ImportResult &imported,
-                       std::string &error);
-
-/// Runs lathe-training-mode on @main of an imported module
-/// (CompileRequest::trainingModeSeed; tools/lib/TrainingMode.cpp) and updates
-/// `imported.inputs`/`outputs` to the new signature. Errors of the pass reach
-/// the context's diagnostic handler.
-bool applyTrainingMode(mlir::ModuleOp module, uint64_t seed,
                        const std::string &modelPath, ImportResult &imported,
                        std::string &error);
 

@@ -92,11 +92,6 @@ bool differentiateMain(ModuleOp module, const GradientRequest &request,
   auto grad = module.lookupSymbol<func::FuncOp>("main_grad");
   main.erase();
   grad.setSymName("main");
-  for (int64_t index : wrt) {
-    ValueInfo info = imported.inputs[index];
-    info.name = "grad_" + info.name;
-    imported.outputs.push_back(info);
-  }
   return true;
 }
 
