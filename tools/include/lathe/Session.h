@@ -57,6 +57,9 @@ struct SessionOptions {
   /// the input it updates (those must be model inputs, not initializers).
   /// Applied before `gradients`.
   std::optional<uint64_t> trainingModeSeed;
+  /// Threads that run the compiled code's parallel loops (the runtime's
+  /// thread pool); 0 = one per core the process may use.
+  int threads = 0;
 };
 
 struct TensorInfo {
