@@ -297,6 +297,49 @@ def ApproximateMath : Pass<"lathe-approximate-math", "mlir::ModuleOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
+def Parallelize : Pass<"lathe-parallelize", "mlir::ModuleOp"> {
+  let summary = "Cut the parallel outer loop of large kernels into tasks for the thread pool";
+  let description = [{
+    Runs on the kernels of lathe-outline-kernels (one linalg op each, on
+    buffers). A kernel with at least `min-work` loop points times body ops
+    gets one parallel loop dim cut into `tasks` equal chunks (at most
+    `max-tasks`, each dividing the dim; along the innermost dim of an output
+    a multiple of 16 elements, so register tiles stay whole). The dim is one
+    that indexes every output, so tasks write disjoint elements; among
+    those, the one whose unindexed inputs (read whole by every task) are
+    smallest, with an even task count first (it splits evenly over two
+    threads). The kernel becomes `@k(buffers..., %begin, %end)` running
+    tasks [begin, end), marked `lathe.parallel_tasks = tasks`; @main calls
+    it with [0, tasks). The number of tasks does not depend on the thread
+    count, so neither do the results. lathe-lower-parallel-calls hands the
+    call to the runtime's thread pool.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "32768",
+           "Smallest kernel (loop points x body ops) worth a parallel call">,
+    Option<"maxTasks", "max-tasks", "int64_t", "8",
+           "Most tasks one kernel is cut into">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::scf::SCFDialect",
+                           "mlir::affine::AffineDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def LowerParallelCalls : Pass<"lathe-lower-parallel-calls", "mlir::ModuleOp"> {
+  let summary = "Call the runtime's thread pool for kernels cut into tasks";
+  let description = [{
+    Runs on the LLVM dialect. Each call to a kernel marked
+    `lathe.parallel_tasks` (lathe-parallelize) becomes
+    `lathe_parallel_for(@<kernel>_task, frame, tasks)`: the call's
+    arguments are stored into a struct on the caller's stack, and the
+    internal trampoline `<kernel>_task(frame, begin, end)` loads them and
+    calls the kernel on its range of tasks. `lathe_parallel_for` is the
+    runtime's (lathe/runtime.h): it splits [0, tasks) over the threads of
+    the running context, or runs it on the calling thread outside one.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 def EmitEntryPoint : Pass<"lathe-emit-entry-point", "mlir::ModuleOp"> {
   let summary = "Add the C ABI entry point around the lowered @main";
   let description = [{

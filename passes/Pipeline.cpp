@@ -83,8 +83,10 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   pm.addPass(createOutlineKernels());
   // Contractions become register-tiled vector code; -O0 keeps the plain
   // loop nests as the reference the optimised pipeline is compared with.
-  if (options.optLevel > 0)
+  if (options.optLevel > 0) {
+    pm.addPass(createParallelize());
     pm.addPass(createTileMatmul());
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMath());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -106,6 +108,7 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createLowerParallelCalls());
   EmitEntryPointOptions entry;
   entry.entryName = options.entryName;
   pm.addPass(createEmitEntryPoint(entry));

@@ -7,6 +7,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -152,6 +153,15 @@ std::unique_ptr<JitModule> JitModule::create(ModuleOp module,
     error = "JIT compilation failed: " + llvm::toString(engine.takeError());
     return nullptr;
   }
+  // The runtime functions compiled code calls, resolved to this process's
+  // copy of the runtime (the lathe binary need not export its symbols).
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("lathe_parallel_for")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&lathe_parallel_for),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   auto symbol = (*engine)->lookup(entryName);
   if (!symbol) {
     error = "JIT: entry point not found: " + llvm::toString(symbol.takeError());

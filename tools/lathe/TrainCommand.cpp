@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@ static const char *kTrainHelp =
     "                        raw gradients, parameters after each step)\n"
     "  --trace-steps N       how many steps --trace records (default 5)\n"
     "  --no-progress         one line per epoch even on a terminal\n"
+    "  --threads N           threads the compiled step runs on (default 0 =\n"
+    "                        every core; the results do not depend on it)\n"
     "  --dump-ir-dir DIR     write the compiled step's IR before and after\n"
     "                        every pass to DIR/step/NN-PASS.mlir (and the\n"
     "                        evaluation function's to DIR/eval/)\n"
@@ -83,7 +86,7 @@ static int benchStep(TrainingStep &step, const train::TrainingSpec &spec,
 
 int trainCommand(int argc, char **argv) {
   std::string specPath, outputPath, tracePath, dumpIRDir, stepKind = "compiled";
-  int64_t traceSteps = 5, benchSteps = 0;
+  int64_t traceSteps = 5, benchSteps = 0, threads = 0;
   TrainerOptions options;
   bool progress = true, checkGradients = false;
   for (int i = 1; i < argc; ++i) {
@@ -104,16 +107,17 @@ int trainCommand(int argc, char **argv) {
       }
       return argv[++i];
     };
-    // A flag's value that must be a positive integer.
-    auto positive = [&](const char *flag, int64_t &out) {
+    // A flag's value that must be an integer >= `least` (1 or 0).
+    auto integer = [&](const char *flag, int64_t &out, int64_t least = 1) {
       const char *v = value(flag);
       if (!v)
         return false;
       char *end = nullptr;
       long long n = std::strtoll(v, &end, 10);
-      if (!*v || *end || n <= 0) {
-        fail(kBadUsage, std::string("train: ") + flag +
-                            " expects a positive integer, got '" + v + "'");
+      if (!*v || *end || n < least || n > INT32_MAX) {
+        fail(kBadUsage, std::string("train: ") + flag + " expects " +
+                            (least > 0 ? "a positive" : "a non-negative") +
+                            " integer, got '" + v + "'");
         return false;
       }
       out = n;
@@ -123,7 +127,7 @@ int trainCommand(int argc, char **argv) {
       std::fputs(kTrainHelp, stdout);
       return kOk;
     } else if (arg == "--epochs") {
-      if (!positive("--epochs", options.epochs))
+      if (!integer("--epochs", options.epochs))
         return kBadUsage;
     } else if (arg == "--resume") {
       const char *v = value("--resume");
@@ -155,7 +159,7 @@ int trainCommand(int argc, char **argv) {
         return kBadUsage;
       tracePath = v;
     } else if (arg == "--trace-steps") {
-      if (!positive("--trace-steps", traceSteps))
+      if (!integer("--trace-steps", traceSteps))
         return kBadUsage;
     } else if (arg == "--dump-ir-dir") {
       const char *v = value("--dump-ir-dir");
@@ -163,7 +167,10 @@ int trainCommand(int argc, char **argv) {
         return kBadUsage;
       dumpIRDir = v;
     } else if (arg == "--bench") {
-      if (!positive("--bench", benchSteps))
+      if (!integer("--bench", benchSteps))
+        return kBadUsage;
+    } else if (arg == "--threads") {
+      if (!integer("--threads", threads, 0))
         return kBadUsage;
     } else if (arg == "--check-gradients") {
       checkGradients = true;
@@ -206,6 +213,7 @@ int trainCommand(int argc, char **argv) {
   }
   setup.keepGradients = !tracePath.empty();
   setup.dumpIRDir = dumpIRDir;
+  setup.threads = static_cast<int>(threads);
   auto compileStart = std::chrono::steady_clock::now();
   std::unique_ptr<TrainingStep> step =
       stepKind == "reference" ? createReferenceTrainingStep(setup, error)

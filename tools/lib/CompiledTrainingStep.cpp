@@ -115,6 +115,7 @@ public:
     // BatchNorm with batch statistics (running ones become state results),
     // dropout keyed by (seed, lathe.step, op).
     request.trainingModeSeed = setup.seed;
+    request.threads = setup.threads;
     if (!setup.dumpIRDir.empty())
       request.dumpIRDir = setup.dumpIRDir + "/step";
     request.afterImport = [&](mlir::ModuleOp module, std::string &err) {
@@ -129,6 +130,7 @@ public:
     CompileRequest evalRequest;
     evalRequest.modelPath = model.path();
     evalRequest.import.model = &evalGraph;
+    evalRequest.threads = setup.threads;
     if (!setup.dumpIRDir.empty())
       evalRequest.dumpIRDir = setup.dumpIRDir + "/eval";
     eval_ = SessionFactory::create(evalRequest, &message);

@@ -20,6 +20,8 @@ namespace lathe {
 
 struct CompileRequest {
   std::string modelPath;
+  /// Threads of the Session's thread pool (SessionOptions::threads).
+  int threads = 0;
   ImportOptions import;
   PipelineStage stage = PipelineStage::LLVMDialect;
   PipelineOptions pipeline;

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 
 namespace lathe {
 
@@ -17,11 +19,44 @@ public:
   std::vector<std::string> names;
 };
 
+/// One thread pool per thread count, alive while a Session uses it: the
+/// training step and its evaluation function, or many small models in one
+/// process, must not each keep idle threads spinning. One thread needs no
+/// pool (null: runs on the calling thread, without the context's lock).
+static std::shared_ptr<lathe_context> sharedContext(int threads,
+                                                    std::string &error) {
+  if (threads < 0) {
+    error = "the thread count must be at least 0 (0 = every core), got " +
+            std::to_string(threads);
+    return nullptr;
+  }
+  static std::mutex mutex;
+  static std::map<int, std::weak_ptr<lathe_context>> pools;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::shared_ptr<lathe_context> pool = pools[threads].lock();
+  if (pool)
+    return pool;
+  lathe_context *ctx = lathe_context_create(threads);
+  if (!ctx) {
+    error = "cannot start a pool of " + std::to_string(threads) + " threads";
+    return nullptr;
+  }
+  if (lathe_context_threads(ctx) == 1) {
+    lathe_context_destroy(ctx);
+    return std::shared_ptr<lathe_context>();
+  }
+  pool.reset(ctx, lathe_context_destroy);
+  pools[threads] = pool;
+  return pool;
+}
+
 Session::Session() = default;
 
 Session::~Session() { lathe_arena_free(arena_); }
 
 const lathe_model_desc &Session::descriptor() const { return module_->desc; }
+
+int Session::threads() const { return lathe_context_threads(context_.get()); }
 
 static std::vector<TensorInfo> toInfo(const std::vector<ValueInfo> &values) {
   std::vector<TensorInfo> out;
@@ -41,6 +76,7 @@ std::unique_ptr<Session> Session::compile(const std::string &modelPath,
   request.printIRAfterAll = options.printIRAfterAll;
   request.gradients = options.gradients;
   request.trainingModeSeed = options.trainingModeSeed;
+  request.threads = options.threads;
   return SessionFactory::create(request, error);
 }
 
@@ -58,6 +94,12 @@ std::unique_ptr<Session> SessionFactory::create(const CompileRequest &request,
       *error = message;
     return nullptr;
   };
+  std::string poolError;
+  session->context_ = sharedContext(request.threads, poolError);
+  if (!poolError.empty()) {
+    message = modelPath + ": " + poolError;
+    return fail();
+  }
   if (!compileModel(*ctx, request, module, imported, message, &importSeconds,
                     &passSeconds))
     return fail();
@@ -147,8 +189,8 @@ bool Session::run(const std::vector<Tensor> &inputs,
   for (Tensor &t : outputs)
     out.push_back(t.data.data());
   char message[256] = {0};
-  if (lathe_run(&module_->desc, arena_, in.data(), out.data(), message,
-                sizeof(message)) != LATHE_OK)
+  if (lathe_context_run(context_.get(), &module_->desc, arena_, in.data(),
+                        out.data(), message, sizeof(message)) != LATHE_OK)
     return fail(message);
   return true;
 }
@@ -156,8 +198,9 @@ bool Session::run(const std::vector<Tensor> &inputs,
 bool Session::runBuffers(const void *const *inputs, void *const *outputs,
                          std::string *error) {
   char message[256] = {0};
-  if (lathe_run(&module_->desc, arena_, const_cast<void *const *>(inputs),
-                outputs, message, sizeof(message)) != LATHE_OK) {
+  if (lathe_context_run(context_.get(), &module_->desc, arena_,
+                        const_cast<void *const *>(inputs), outputs, message,
+                        sizeof(message)) != LATHE_OK) {
     if (error)
       *error = path_ + ": " + message;
     return false;

@@ -103,6 +103,8 @@ struct TrainingSetup {
   /// When set, the compiled step writes its IR before and after every pass
   /// to DIR/step/ and DIR/eval/ (lathe train --dump-ir-dir).
   std::string dumpIRDir;
+  /// Threads of the compiled step's thread pool (0 = every core).
+  int threads = 0;
 };
 
 using TrainingStepFactory = std::function<std::unique_ptr<TrainingStep>(

@@ -90,6 +90,38 @@ lathe_status lathe_run(const lathe_model_desc *model, void *arena,
                        void *const *inputs, void *const *outputs, char *err,
                        size_t err_len);
 
+/* A context runs models on a thread pool of its own. Compiled code cuts each
+ * large kernel's parallel outer loop into a fixed number of tasks at compile
+ * time and hands them to the pool of the context it runs in; the results do
+ * not depend on the number of threads.
+ *
+ * Thread safety: lathe_context_run holds the context's lock for the whole
+ * run, so a context may be shared between threads (runs are serialised);
+ * for concurrent runs give each thread a context of its own. An arena must
+ * not be used by two runs at once. */
+typedef struct lathe_context lathe_context;
+
+/* Creates a context with `num_threads` threads, the caller's included (0 =
+ * one per CPU this process may run on; 1 = no extra thread). Returns NULL
+ * when num_threads < 0 or the threads cannot be started. */
+lathe_context *lathe_context_create(int32_t num_threads);
+void lathe_context_destroy(lathe_context *ctx);
+/* Threads of the context (1 for NULL). */
+int32_t lathe_context_threads(const lathe_context *ctx);
+
+/* lathe_run on the context's threads (ctx NULL: on the calling thread). */
+lathe_status lathe_context_run(lathe_context *ctx,
+                               const lathe_model_desc *model, void *arena,
+                               void *const *inputs, void *const *outputs,
+                               char *err, size_t err_len);
+
+/* Called by compiled code: runs fn(arg, begin, end) over [0, tasks) cut into
+ * one contiguous range per thread of the running context, and returns when
+ * all are done. Outside lathe_context_run (or with one thread) it is the
+ * plain call fn(arg, 0, tasks). */
+typedef void (*lathe_task_fn)(void *arg, int64_t begin, int64_t end);
+void lathe_parallel_for(lathe_task_fn fn, void *arg, int64_t tasks);
+
 /* Runtime library version string. */
 const char *lathe_runtime_version(void);
 

@@ -58,7 +58,9 @@ struct SessionOptions {
   /// Applied before `gradients`.
   std::optional<uint64_t> trainingModeSeed;
   /// Threads that run the compiled code's parallel loops (the runtime's
-  /// thread pool); 0 = one per core the process may use.
+  /// thread pool); 0 = one per core the process may use. Sessions with one
+  /// thread count share one pool, and their runs take turns on it (runs of
+  /// single-threaded Sessions never wait for each other).
   int threads = 0;
 };
 
@@ -92,6 +94,8 @@ public:
   const std::vector<TensorInfo> &outputs() const { return outputs_; }
   const CompileStats &stats() const { return stats_; }
   const lathe_model_desc &descriptor() const;
+  /// Threads the compiled code runs on (SessionOptions::threads resolved).
+  int threads() const;
 
   /// Runs the model. `inputs` are matched by position; dtype and shape must
   /// equal inputs()[i]. Fills `outputs` in the order of outputs().
@@ -113,6 +117,7 @@ private:
   CompileStats stats_;
   std::unique_ptr<CompiledModule> module_;
   void *arena_ = nullptr;
+  std::shared_ptr<lathe_context> context_; // null: the calling thread only
 };
 
 } // namespace lathe
