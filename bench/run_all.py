@@ -233,12 +233,23 @@ def table(cfg, results):
     return "\n".join(rows), notes
 
 
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def versions(results):
     ort = next((c["result"].get("version") for r in results for tc in r["threads"].values()
                 for k, c in tc.items() if k == "ort" and c["result"]), None)
     return (f"PyTorch {torch.__version__}, ONNX Runtime {ort or 'unavailable'}, "
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs "
-            f"({platform.processor() or platform.machine()})")
+            f"({cpu_name()})")
 
 
 def main():
@@ -250,7 +261,7 @@ def main():
                     help="short runs (0.2 s per measurement): a smoke test, not numbers")
     ap.add_argument("--min-seconds", type=float, help="timed seconds per measurement "
                     "(default 2, --quick 0.2)")
-    ap.add_argument("--iterations", type=int, help="timed runs at least (default 20)")
+    ap.add_argument("--iterations", type=int, help="timed runs at least (default 10, --quick 5)")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--cache", default=os.path.join(REPO, "build", "bench-models"),
                     help="where the exported models go")
@@ -263,7 +274,7 @@ def main():
         ap.error("--threads takes positive counts")
     cfg.min_seconds = cfg.min_seconds if cfg.min_seconds is not None else (
         0.2 if cfg.quick else 2.0)
-    cfg.iterations = cfg.iterations or (5 if cfg.quick else 20)
+    cfg.iterations = cfg.iterations or (5 if cfg.quick else 10)
     names = cfg.only.split(",") if cfg.only else [w.name for w in WORKLOADS]
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
@@ -275,13 +286,14 @@ def main():
     cfg.ort = os.path.abspath(ort) if os.access(ort, os.X_OK) else None
 
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
-    started = time.time()
+    started, load_before = time.time(), os.getloadavg()[0]
     results = [measure(cfg, BY_NAME[n], log) for n in names]
     text, notes = table(cfg, results)
     elapsed = time.time() - started
     command = "bench/run_all.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     header = (f"Measured {datetime.date.today().isoformat()} with `{command.strip()}` "
-              f"({elapsed / 60:.1f} min); {versions(results)}.")
+              f"({elapsed / 60:.1f} min; load average {load_before:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after); {versions(results)}.")
     footer = "\n".join(f"- {n}" for n in notes)
     print(header + "\n\n" + text + ("\n\n" + footer if footer else ""))
     if cfg.markdown:
