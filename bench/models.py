@@ -9,7 +9,7 @@ the issue's goal for it. bench/run_all.py times them.
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 import torch.nn as nn

@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import shlex
-import statistics
 import subprocess
 import sys
 import time
@@ -185,7 +184,7 @@ def fmt_ratio(a, b):
 
 
 def verdict(ok):
-    return "—" if ok is None else ("met" if ok else "**not met**")
+    return "not measured" if ok is None else ("met" if ok else "**not met**")
 
 
 def table(cfg, results):
