@@ -50,9 +50,7 @@ int64_t bytesOf(Value v) {
          std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
 }
 
-bool mapUses(AffineMap map, unsigned dim) {
-  return map.isFunctionOfDim(dim);
-}
+bool mapUses(AffineMap map, unsigned dim) { return map.isFunctionOfDim(dim); }
 
 /// The result of `map` that is exactly loop dim `dim`, if any.
 std::optional<unsigned> resultOfDim(AffineMap map, unsigned dim) {
@@ -118,7 +116,9 @@ struct ParallelizePass : impl::ParallelizeBase<ParallelizePass> {
     int64_t bodyOps = 1;
     if (op->getNumRegions() == 1)
       bodyOps = std::max<int64_t>(
-          1, static_cast<int64_t>(op->getRegion(0).front().getOperations().size()) - 1);
+          1, static_cast<int64_t>(
+                 op->getRegion(0).front().getOperations().size()) -
+                 1);
     int64_t work = points * bodyOps;
     if (work < minWork)
       return std::nullopt;
@@ -166,8 +166,7 @@ struct ParallelizePass : impl::ParallelizeBase<ParallelizePass> {
       if (tasks == 0)
         continue;
       bool even = tasks % 2 == 0;
-      if (!best || (even && !bestEven) ||
-          (even == bestEven && dup < bestDup)) {
+      if (!best || (even && !bestEven) || (even == bestEven && dup < bestDup)) {
         best = Plan{d, tasks};
         bestDup = dup;
         bestEven = even;

@@ -35,7 +35,8 @@ void initLLVM() {
 std::unique_ptr<llvm::TargetMachine> createTargetMachine(const CpuTarget &t,
                                                          std::string &error) {
   initLLVM();
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(t.triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(t.triple, error);
   if (!target)
     return nullptr;
   llvm::TargetOptions options;
@@ -83,8 +84,8 @@ CpuTarget hostCpuTarget() {
   t.cpu = llvm::sys::getHostCPUName().str();
   std::string list;
   for (const auto &f : llvm::sys::getHostCPUFeatures())
-      list += (list.empty() ? "" : ",") + std::string(f.second ? "+" : "-") +
-              f.first().str();
+    list += (list.empty() ? "" : ",") + std::string(f.second ? "+" : "-") +
+            f.first().str();
   t.features = list;
   return t;
 }
@@ -114,7 +115,8 @@ bool emitAssembly(ModuleOp module, std::string &out, std::string &error) {
   llvm::SmallString<0> buffer;
   llvm::raw_svector_ostream os(buffer);
   llvm::legacy::PassManager pm;
-  if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::AssemblyFile)) {
+  if (tm->addPassesToEmitFile(pm, os, nullptr,
+                              llvm::CodeGenFileType::AssemblyFile)) {
     error = "the target cannot emit assembly";
     return false;
   }

@@ -5,6 +5,7 @@
 add_executable(lathe_runtime_tests
   ${CMAKE_CURRENT_LIST_DIR}/RuntimeTest.cpp
   ${CMAKE_CURRENT_LIST_DIR}/NpyTest.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/ThreadPoolTest.cpp
 )
 target_link_libraries(lathe_runtime_tests PRIVATE lathe_runtime GTest::gtest_main)
 target_compile_definitions(lathe_runtime_tests PRIVATE
