@@ -141,6 +141,11 @@ struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
       for (OpResult r : consumer->getResults())
         if (Value replacement = result->replacements.lookup(r))
           rewriter.replaceAllUsesWith(r, replacement);
+      // Tiles of an epilogue are independent (only parallel dims are
+      // tiled): lathe-parallelize may hand them to the thread pool. Every
+      // loop is marked, since a loop of one trip folds away later.
+      for (LoopLikeOpInterface loop : result->loops)
+        loop->setAttr(kParallelTilesAttr, rewriter.getUnitAttr());
     }
     return success();
   }

@@ -30,6 +30,12 @@ inline std::optional<FusionGroup> fusionGroupOf(mlir::Operation *op) {
   return fusionGroupOf(op->getLoc());
 }
 
+/// Unit attribute lathe-fuse-groups puts on the outer loop over an
+/// epilogue's tiles: its iterations write disjoint tiles, so
+/// lathe-parallelize may run them as tasks.
+inline constexpr llvm::StringLiteral kParallelTilesAttr =
+    "lathe.parallel_tiles";
+
 } // namespace lathe
 
 #endif // LATHE_PASSES_FUSIONGROUPS_H

@@ -46,16 +46,6 @@ static const char *kBenchHelp =
     "  --seed S            seed of the random inputs (default 0)\n"
     "  -O0                 skip graph optimisation\n";
 
-static bool parseCount(const std::string &text, int64_t &out) {
-  char *end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end || v < 0 || errno == ERANGE)
-    return false;
-  out = v;
-  return true;
-}
-
 static bool parseSeconds(const std::string &text, double &out) {
   char *end = nullptr;
   double v = std::strtod(text.c_str(), &end);

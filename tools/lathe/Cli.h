@@ -28,6 +28,14 @@ bool splitAssignment(const std::string &arg, std::string &name,
 bool addShape(const std::string &arg,
               std::map<std::string, std::vector<int64_t>> &shapes);
 
+/// Parses a non-negative decimal integer (no sign, no trailing text, no
+/// overflow).
+bool parseCount(const std::string &text, int64_t &out);
+
+/// Parses --threads N (0 = every core, at most 4096); returns false after
+/// printing a usage error naming `command`.
+bool parseThreads(const char *command, const std::string &text, int &out);
+
 int runCommand(int argc, char **argv);
 int compileCommand(int argc, char **argv);
 int inspectCommand(int argc, char **argv);

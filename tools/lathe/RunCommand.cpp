@@ -27,6 +27,8 @@ static const char *kRunHelp =
     "  --output OUT.npz       write every output, keyed by its ONNX name\n"
     "  --seed S               seed of the random inputs (default 0)\n"
     "  -O0                    skip graph optimisation\n"
+    "  --threads N            threads of the compiled code (default 0 =\n"
+    "                         every core)\n"
     "  --print-ir-after-all   print the IR after every pass to stderr\n"
     "  --grad OUTPUT          also compute the gradient of OUTPUT (a float\n"
     "                         output; summed when it has several elements)\n"
@@ -149,6 +151,10 @@ int runCommand(int argc, char **argv) {
         return fail(kBadUsage, "--seed expects an integer");
     } else if (arg == "-O0") {
       options.optLevel = 0;
+    } else if (arg == "--threads") {
+      const char *v = value("--threads");
+      if (!v || !parseThreads("run", v, options.threads))
+        return kBadUsage;
     } else if (arg == "--print-ir-after-all") {
       options.printIRAfterAll = true;
     } else if (arg == "--grad") {

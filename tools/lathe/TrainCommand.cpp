@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
 #include <cstdio>
 #include <unistd.h>
 
@@ -86,7 +85,8 @@ static int benchStep(TrainingStep &step, const train::TrainingSpec &spec,
 
 int trainCommand(int argc, char **argv) {
   std::string specPath, outputPath, tracePath, dumpIRDir, stepKind = "compiled";
-  int64_t traceSteps = 5, benchSteps = 0, threads = 0;
+  int64_t traceSteps = 5, benchSteps = 0;
+  int threads = 0;
   TrainerOptions options;
   bool progress = true, checkGradients = false;
   for (int i = 1; i < argc; ++i) {
@@ -107,27 +107,23 @@ int trainCommand(int argc, char **argv) {
       }
       return argv[++i];
     };
-    // A flag's value that must be an integer >= `least` (1 or 0).
-    auto integer = [&](const char *flag, int64_t &out, int64_t least = 1) {
+    // A flag's value that must be a positive integer.
+    auto positive = [&](const char *flag, int64_t &out) {
       const char *v = value(flag);
       if (!v)
         return false;
-      char *end = nullptr;
-      long long n = std::strtoll(v, &end, 10);
-      if (!*v || *end || n < least || n > INT32_MAX) {
-        fail(kBadUsage, std::string("train: ") + flag + " expects " +
-                            (least > 0 ? "a positive" : "a non-negative") +
-                            " integer, got '" + v + "'");
+      if (!parseCount(v, out) || out == 0) {
+        fail(kBadUsage, std::string("train: ") + flag +
+                            " expects a positive integer, got '" + v + "'");
         return false;
       }
-      out = n;
       return true;
     };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kTrainHelp, stdout);
       return kOk;
     } else if (arg == "--epochs") {
-      if (!integer("--epochs", options.epochs))
+      if (!positive("--epochs", options.epochs))
         return kBadUsage;
     } else if (arg == "--resume") {
       const char *v = value("--resume");
@@ -159,7 +155,7 @@ int trainCommand(int argc, char **argv) {
         return kBadUsage;
       tracePath = v;
     } else if (arg == "--trace-steps") {
-      if (!integer("--trace-steps", traceSteps))
+      if (!positive("--trace-steps", traceSteps))
         return kBadUsage;
     } else if (arg == "--dump-ir-dir") {
       const char *v = value("--dump-ir-dir");
@@ -167,10 +163,11 @@ int trainCommand(int argc, char **argv) {
         return kBadUsage;
       dumpIRDir = v;
     } else if (arg == "--bench") {
-      if (!integer("--bench", benchSteps))
+      if (!positive("--bench", benchSteps))
         return kBadUsage;
     } else if (arg == "--threads") {
-      if (!integer("--threads", threads, 0))
+      const char *v = value("--threads");
+      if (!v || !parseThreads("train", v, threads))
         return kBadUsage;
     } else if (arg == "--check-gradients") {
       checkGradients = true;
@@ -213,7 +210,7 @@ int trainCommand(int argc, char **argv) {
   }
   setup.keepGradients = !tracePath.empty();
   setup.dumpIRDir = dumpIRDir;
-  setup.threads = static_cast<int>(threads);
+  setup.threads = threads;
   auto compileStart = std::chrono::steady_clock::now();
   std::unique_ptr<TrainingStep> step =
       stepKind == "reference" ? createReferenceTrainingStep(setup, error)

@@ -15,7 +15,10 @@ namespace lathe {
 const std::vector<std::string> &supportedOnnxOps(); // frontend/Importer.h
 } // namespace lathe
 
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace lathe::cli {
@@ -24,6 +27,30 @@ int fail(int code, const std::string &message) {
   std::string line = message.substr(0, message.find('\n'));
   std::fprintf(stderr, "lathe: error: %s\n", line.c_str());
   return code;
+}
+
+bool parseCount(const std::string &text, int64_t &out) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end || v < 0 || errno == ERANGE ||
+      !std::isdigit(static_cast<unsigned char>(text[0])))
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseThreads(const char *command, const std::string &text, int &out) {
+  int64_t n = 0;
+  if (!parseCount(text, n) || n > 4096) {
+    fail(kBadUsage, std::string(command) +
+                        ": --threads expects an integer from 0 (every core) "
+                        "to 4096, got '" +
+                        text + "'");
+    return false;
+  }
+  out = static_cast<int>(n);
+  return true;
 }
 
 bool parseDims(const std::string &text, std::vector<int64_t> &dims) {
