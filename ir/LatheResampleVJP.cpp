@@ -204,8 +204,9 @@ struct MaskedTaps {
 
 MaskedTaps maskedTaps(DualMath &m, Value coord, int64_t size,
                       const gridsample::Attrs &attrs) {
-  auto taps =
-      gridsample::axisTaps(m, DualMath::V{coord, m.k(1.0)}, size, attrs);
+  // Nearest's weights are constant: no derivative to carry.
+  Value seed = attrs.mode == gridsample::Mode::Nearest ? Value() : m.k(1.0);
+  auto taps = gridsample::axisTaps(m, DualMath::V{coord, seed}, size, attrs);
   MaskedTaps t;
   OpBuilder &b = m.b;
   Location loc = m.loc;
@@ -272,24 +273,31 @@ LogicalResult GridSampleOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
 
   SmallVector<int64_t> sampleShape = {n, c, ho, wo};
   SmallVector<int64_t> flatShape = {n, c, ho * wo};
-  // The flat pixel index y * W + x of tap (i, j), per sample and channel.
-  auto tapIndex = [&](size_t i, size_t j) {
-    Value flat = b.create<AddOp>(
-        loc, b.create<MulOp>(loc, ty.pos[j], m.k(double(w))).getResult(),
-        tx.pos[i]);
-    Value idx = b.create<CastOp>(loc, flat, TypeAttr::get(b.getI64Type()));
-    idx = b.create<ExpandOp>(loc, idx, sampleShape);
-    return vjp::reshape(b, loc, idx, flatShape);
+  // The flat pixel index y * W + x of each tap (i, j), per sample and
+  // channel, in integers (a float16 grid cannot count past 2048).
+  auto toIndex = [&](Value p) -> Value {
+    return b.create<CastOp>(loc, p, TypeAttr::get(b.getI64Type()));
   };
-  Value image = vjp::reshape(b, loc, getInput(), {n, c, h * w});
+  Value width = b.create<ConstantOp>(
+      loc, DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()),
+                                  ArrayRef<int64_t>{w}));
+  // Taps in row-major order: tap (i, j) is number j * tx.pos.size() + i.
+  SmallVector<Value> indices;
+  for (Value py : ty.pos)
+    for (Value px : tx.pos) {
+      Value flat = b.create<AddOp>(
+          loc, b.create<MulOp>(loc, toIndex(py), width).getResult(),
+          toIndex(px));
+      flat = b.create<ExpandOp>(loc, flat, sampleShape);
+      indices.push_back(vjp::reshape(b, loc, flat, flatShape));
+    }
 
   // x: one scatter-add of every tap's g wx_i wy_j.
-  SmallVector<Value> indices, updates;
-  for (size_t j = 0; j < ty.pos.size(); ++j)
-    for (size_t i = 0; i < tx.pos.size(); ++i) {
-      Value weight = b.create<MulOp>(loc, tx.weight[i], ty.weight[j]);
+  SmallVector<Value> updates;
+  for (Value wy : ty.weight)
+    for (Value wx : tx.weight) {
+      Value weight = b.create<MulOp>(loc, wx, wy);
       Value u = b.create<MulOp>(loc, g, castTo(b, loc, weight, xt));
-      indices.push_back(tapIndex(i, j));
       updates.push_back(vjp::reshape(b, loc, u, flatShape));
     }
   auto concat = [&](ArrayRef<Value> parts) -> Value {
@@ -305,11 +313,13 @@ LogicalResult GridSampleOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
     return success();
 
   // grid: sx = sum_j wy_j sum_i wx_i' x_ij, sy = sum_j wy_j' sum_i wx_i x_ij.
+  Value image = vjp::reshape(b, loc, getInput(), {n, c, h * w});
   Value sx, sy;
   for (size_t j = 0; j < ty.pos.size(); ++j) {
     Value rowValue, rowDeriv;
     for (size_t i = 0; i < tx.pos.size(); ++i) {
-      Value v = b.create<GatherElementsOp>(loc, image, tapIndex(i, j), 2);
+      Value v = b.create<GatherElementsOp>(loc, image,
+                                           indices[j * tx.pos.size() + i], 2);
       v = castTo(b, loc, vjp::reshape(b, loc, v, sampleShape), gt);
       rowValue = m.plus(rowValue, m.times(v, tx.weight[i]));
       rowDeriv = m.plus(rowDeriv, m.times(v, tx.deriv[i]));
