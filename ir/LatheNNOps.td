@@ -290,7 +290,7 @@ def Lathe_ResizeOp : Lathe_InferOp<"resize", [Lathe_VJP]> {
   let results = (outs Lathe_NumericTensor:$output);
 }
 
-def Lathe_GridSampleOp : Lathe_InferOp<"grid_sample"> {
+def Lathe_GridSampleOp : Lathe_InferOp<"grid_sample", [Lathe_VJP]> {
   let summary = "2-D sampling of [N, C, H, W] at grid points in [-1, 1]";
   let description = [{
     `grid` is `[N, Ho, Wo, 2]` (x, y); the result `[N, C, Ho, Wo]`. `mode`

@@ -6,7 +6,9 @@
 // algorithm, in double). The op becomes one linalg.generic whose reduction
 // loops run over the taps of each dimension and gather with tensor.extract.
 // GridSample reads its positions from a runtime tensor, so its generic
-// computes the coordinates and taps in the body.
+// computes the coordinates and taps in the body, by the sampling rule its
+// vector-Jacobian product shares (ir/GridSampleRule.h).
+#include "ir/GridSampleRule.h"
 #include "ir/LatheOps.h"
 #include "ir/ResizeTaps.h"
 #include "passes/LoweringUtils.h"
@@ -186,8 +188,11 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
 // GridSample
 //===----------------------------------------------------------------------===//
 
-/// Scalar float arithmetic for the GridSample body.
+/// Scalar float arithmetic for the GridSample body: the arithmetic `M` of
+/// the shared sampling rule (ir/GridSampleRule.h).
 struct FloatMath {
+  using V = Value;
+  using B = Value;
   OpBuilder &b;
   Location l;
   Type et;
@@ -197,6 +202,7 @@ struct FloatMath {
   Value mul(Value x, Value y) { return b.create<arith::MulFOp>(l, x, y); }
   Value div(Value x, Value y) { return b.create<arith::DivFOp>(l, x, y); }
   Value floor(Value x) { return b.create<math::FloorOp>(l, x); }
+  Value roundEven(Value x) { return b.create<math::RoundEvenOp>(l, x); }
   Value abs(Value x) { return b.create<math::AbsFOp>(l, x); }
   Value clamp(Value x, double lo, double hi) {
     Value v = b.create<arith::MaximumFOp>(l, x, c(lo));
@@ -205,25 +211,11 @@ struct FloatMath {
   Value cmp(arith::CmpFPredicate p, Value x, Value y) {
     return b.create<arith::CmpFOp>(l, p, x, y);
   }
+  Value equal(Value x, Value y) { return cmp(arith::CmpFPredicate::OEQ, x, y); }
   Value select(Value cond, Value x, Value y) {
     return b.create<arith::SelectOp>(l, cond, x, y);
   }
 };
-
-/// PyTorch's reflect_coordinates: folds `x` into [low, high] (given twice).
-Value reflect(FloatMath &m, Value x, double twiceLow, double twiceHigh) {
-  if (twiceLow == twiceHigh)
-    return m.c(0.0);
-  double lo = twiceLow / 2, span = (twiceHigh - twiceLow) / 2;
-  Value in = m.abs(m.sub(x, m.c(lo)));
-  Value flips = m.floor(m.div(in, m.c(span)));
-  Value extra = m.sub(in, m.mul(flips, m.c(span)));
-  Value half = m.floor(m.mul(flips, m.c(0.5)));
-  Value even = m.cmp(arith::CmpFPredicate::OEQ,
-                     m.sub(flips, m.mul(half, m.c(2.0))), m.c(0.0));
-  return m.select(even, m.add(extra, m.c(lo)),
-                  m.add(m.sub(m.c(span), extra), m.c(lo)));
-}
 
 struct GridSampleLowering : OpConversionPattern<GridSampleOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -237,8 +229,8 @@ struct GridSampleLowering : OpConversionPattern<GridSampleOp> {
     Value x = adaptor.getInput();
     auto inType = cast<RankedTensorType>(x.getType());
     int64_t height = inType.getDimSize(2), width = inType.getDimSize(3);
-    bool align = op.getAlignCorners();
-    StringRef mode = op.getMode(), padding = op.getPaddingMode();
+    gridsample::Attrs attrs(op.getMode(), op.getPaddingMode(),
+                            op.getAlignCorners());
 
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     auto gridMap = [&](int64_t k) {
@@ -252,24 +244,6 @@ struct GridSampleLowering : OpConversionPattern<GridSampleOp> {
                             AffineMap::getMultiDimIdentityMap(4, ctx)},
         iterators(4), [&](OpBuilder &b, Location l, ValueRange a) {
           FloatMath m{b, l, et};
-          auto unnormalise = [&](Value g, int64_t size) {
-            Value g1 = m.add(g, m.c(1.0));
-            if (align)
-              return m.mul(m.mul(g1, m.c(0.5)), m.c(double(size - 1)));
-            return m.mul(m.sub(m.mul(g1, m.c(double(size))), m.c(1.0)),
-                         m.c(0.5));
-          };
-          // Padding applied to a coordinate (border/reflection).
-          auto pad = [&](Value v, int64_t size) {
-            if (padding == "border")
-              return m.clamp(v, 0.0, double(size - 1));
-            if (padding == "reflection") {
-              v = align ? reflect(m, v, 0.0, 2.0 * (size - 1))
-                        : reflect(m, v, -1.0, 2.0 * size - 1);
-              return m.clamp(v, 0.0, double(size - 1));
-            }
-            return v;
-          };
           Value n = b.create<linalg::IndexOp>(l, 0);
           Value ch = b.create<linalg::IndexOp>(l, 1);
           // The input at integral float coordinates, 0 outside.
@@ -295,56 +269,32 @@ struct GridSampleLowering : OpConversionPattern<GridSampleOp> {
                 ValueRange{n, ch, toIndex(fy, height), toIndex(fx, width)});
             return m.select(inside, v, m.c(0.0));
           };
-          Value ix = unnormalise(a[0], width), iy = unnormalise(a[1], height);
+          auto tx = gridsample::axisTaps(m, a[0], width, attrs);
+          auto ty = gridsample::axisTaps(m, a[1], height, attrs);
           Value result;
-          if (mode == "nearest") {
-            ix = b.create<math::RoundEvenOp>(l, pad(ix, width));
-            iy = b.create<math::RoundEvenOp>(l, pad(iy, height));
-            result = read(ix, iy);
-          } else if (mode == "bilinear") {
-            ix = pad(ix, width);
-            iy = pad(iy, height);
-            Value x0 = m.floor(ix), y0 = m.floor(iy);
-            Value x1 = m.add(x0, m.c(1.0)), y1 = m.add(y0, m.c(1.0));
-            Value wx1 = m.sub(ix, x0), wy1 = m.sub(iy, y0);
-            Value wx0 = m.sub(m.c(1.0), wx1), wy0 = m.sub(m.c(1.0), wy1);
-            result = m.add(m.add(m.mul(read(x0, y0), m.mul(wx0, wy0)),
-                                 m.mul(read(x1, y0), m.mul(wx1, wy0))),
-                           m.add(m.mul(read(x0, y1), m.mul(wx0, wy1)),
-                                 m.mul(read(x1, y1), m.mul(wx1, wy1))));
-          } else { // bicubic: taps are padded one by one
-            Value x0 = m.floor(ix), y0 = m.floor(iy);
-            Value tx = m.sub(ix, x0), ty = m.sub(iy, y0);
-            auto coeffs = [&](Value t) {
-              const double A = -0.75;
-              auto near = [&](Value v) { // |v| <= 1
-                return m.add(
-                    m.mul(m.mul(m.sub(m.mul(m.c(A + 2), v), m.c(A + 3)), v), v),
-                    m.c(1.0));
-              };
-              auto far = [&](Value v) { // 1 < |v| < 2
-                return m.sub(
-                    m.mul(m.add(m.mul(m.sub(m.mul(m.c(A), v), m.c(5 * A)), v),
-                                m.c(8 * A)),
-                          v),
-                    m.c(4 * A));
-              };
-              Value one = m.c(1.0);
-              return SmallVector<Value>{far(m.add(t, one)), near(t),
-                                        near(m.sub(one, t)),
-                                        far(m.sub(m.c(2.0), t))};
+          switch (attrs.mode) {
+          case gridsample::Mode::Nearest:
+            result = read(tx.pos[0], ty.pos[0]);
+            break;
+          case gridsample::Mode::Bilinear: {
+            auto tap = [&](int i, int j) {
+              return m.mul(read(tx.pos[i], ty.pos[j]),
+                           m.mul(tx.weight[i], ty.weight[j]));
             };
-            SmallVector<Value> cx = coeffs(tx), cy = coeffs(ty);
+            result =
+                m.add(m.add(tap(0, 0), tap(1, 0)), m.add(tap(0, 1), tap(1, 1)));
+            break;
+          }
+          case gridsample::Mode::Bicubic:
             result = m.c(0.0);
             for (int j = 0; j < 4; ++j) {
               Value row = m.c(0.0);
-              Value yj = pad(m.add(y0, m.c(double(j - 1))), height);
-              for (int i = 0; i < 4; ++i) {
-                Value xi = pad(m.add(x0, m.c(double(i - 1))), width);
-                row = m.add(row, m.mul(read(xi, yj), cx[i]));
-              }
-              result = m.add(result, m.mul(row, cy[j]));
+              for (int i = 0; i < 4; ++i)
+                row =
+                    m.add(row, m.mul(read(tx.pos[i], ty.pos[j]), tx.weight[i]));
+              result = m.add(result, m.mul(row, ty.weight[j]));
             }
+            break;
           }
           b.create<linalg::YieldOp>(l, result);
         });

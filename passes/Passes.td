@@ -371,7 +371,7 @@ def Autodiff : Pass<"lathe-autodiff", "mlir::ModuleOp"> {
     argument the output does not depend on gets a zero gradient.
 
     An op on the path without the interface fails the pass with an error at
-    the op, naming the ONNX node: "no gradient for lathe.grid_sample yet".
+    the op, naming the ONNX node: "no gradient for lathe.hardmax yet".
 
     ```mlir
     func.func @main(%x: tensor<3xf32>) -> tensor<f32> {

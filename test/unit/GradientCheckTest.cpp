@@ -370,11 +370,11 @@ TEST_F(GradientCheck, Float32ModelAtOptLevels) {
 }
 
 TEST_F(GradientCheck, Errors) {
-  // GridSample: an op without a VJP (yet).
+  // Hardmax: an op without a VJP (yet).
   std::string model = "<ir_version: 8, opset_import: [\"\" : 16]>\n"
                       "agraph (float[1,1,4,4] x, float[1,2,2,2] w) => "
                       "(float z, int64 n) {\n"
-                      "  c = GridSample (x, w)\n"
+                      "  c = Hardmax (x)\n"
                       "  z = ReduceSum <keepdims = 0> (c)\n"
                       "  n = Constant <value = int64 {1}> ()\n}\n";
   std::string path = write("nograd.onnxtxt", model);
@@ -386,7 +386,7 @@ TEST_F(GradientCheck, Errors) {
     EXPECT_NE(err.find(what), std::string::npos) << err;
   };
   expectError({"z", {"x"}},
-              "node 'GridSample#0': no gradient for lathe.grid_sample yet");
+              "node 'Hardmax#0': no gradient for lathe.hardmax yet");
   expectError({"q", {"x"}}, "gradient of 'q': the model has no such output "
                             "(outputs: z, n)");
   expectError({"n", {"x"}}, "the output is int64, not a float tensor");

@@ -2,22 +2,21 @@
 
 // An op on the path without a VJP stops the pass, naming the op; in a
 // compiled model the location is the ONNX node.
-func.func @main(%x: tensor<1x1x4x4xf32>, %w: tensor<1x2x2x2xf32>) -> tensor<f32> {
-  // expected-error @+1 {{no gradient for lathe.grid_sample yet}}
-  %c = lathe.grid_sample %x, %w {mode = "bilinear", padding_mode = "zeros", align_corners = false} : (tensor<1x1x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32>
-  %l = lathe.reduce_sum %c {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : (tensor<1x1x2x2xf32>) -> tensor<f32>
+func.func @main(%x: tensor<2x3xf32>) -> tensor<f32> {
+  // expected-error @+1 {{no gradient for lathe.hardmax yet}}
+  %c = lathe.hardmax %x {axis = 1} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %l = lathe.reduce_sum %c {axes = array<i64: 0, 1>, keepdims = false} : (tensor<2x3xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
 
 // -----
 
 // An op without a VJP that does not lie on the path is fine: here the
-// grid_sample only depends on w, which is not differentiated.
-func.func @main(%x: tensor<2x2xf32>, %w: tensor<1x1x1x2xf32>) -> (tensor<f32>, tensor<1x1x1x1xf32>) {
-  %i = lathe.constant dense<1.0> : tensor<1x1x3x3xf32>
-  %c = lathe.grid_sample %i, %w {mode = "bilinear", padding_mode = "zeros", align_corners = false} : (tensor<1x1x3x3xf32>, tensor<1x1x1x2xf32>) -> tensor<1x1x1x1xf32>
+// hardmax only depends on w, which is not differentiated.
+func.func @main(%x: tensor<2x2xf32>, %w: tensor<1x3xf32>) -> (tensor<f32>, tensor<1x3xf32>) {
+  %c = lathe.hardmax %w {axis = 1} : (tensor<1x3xf32>) -> tensor<1x3xf32>
   %l = lathe.reduce_sum %x {axes = array<i64: 0, 1>, keepdims = false} : (tensor<2x2xf32>) -> tensor<f32>
-  return %l, %c : tensor<f32>, tensor<1x1x1x1xf32>
+  return %l, %c : tensor<f32>, tensor<1x3xf32>
 }
 
 // -----
