@@ -7,7 +7,8 @@ training spec; `lathe train SPEC --bench N` prints the median time of the
 compiled step (forward, loss, backward and optimizer update, on one batch,
 after 3 warm-up steps), and the same step in PyTorch eager (float32,
 zero_grad + forward + loss + backward + optimizer.step) is timed the same way
-with torch.set_num_threads(T) for each T. The ratio is lathe / PyTorch
+with torch.set_num_threads(T) for each T, lathe with `--threads T`. The
+ratio is lathe / PyTorch
 (below 1: lathe is faster).
 
 Usage: bench/train_step.py [--lathe build/bin/lathe] [--steps 50]
@@ -92,7 +93,7 @@ def torch_step_ms(model, x, y, make_opt, steps, threads):
     return statistics.median(times) * 1e3
 
 
-def lathe_step_ms(lathe, work, name, model, x, y, opt_text, steps):
+def write_spec(work, name, model, x, y, opt_text):
     onnx_path = os.path.join(work, name + ".onnx")
     torch.onnx.export(model, x, onnx_path, input_names=["x"], output_names=["logits"],
                       opset_version=13, do_constant_folding=False)
@@ -102,7 +103,12 @@ def lathe_step_ms(lathe, work, name, model, x, y, opt_text, steps):
         f.write('model { path: "%s.onnx" }\nloss { kind: softmax_cross_entropy }\n'
                 "optimizer { %s }\ndata { train: \"%s.npz\" }\nbatch_size: %d\n"
                 "epochs: 1\n" % (name, opt_text, name, x.shape[0]))
-    p = subprocess.run([lathe, "train", spec, "--bench", str(steps)],
+    return spec
+
+
+def lathe_step_ms(lathe, spec, name, steps, threads):
+    p = subprocess.run([lathe, "train", spec, "--bench", str(steps),
+                        "--threads", str(threads)],
                        capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"{name}: lathe train --bench failed:\n{p.stdout}{p.stderr}")
@@ -118,10 +124,10 @@ def main():
     ap.add_argument("--cases", default=",".join(CASES))
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
-    header = "| case | batch | lathe ms | compile s | " + " | ".join(
-        f"PyTorch {t}T ms | ratio {t}T" for t in threads) + " |"
+    header = "| case | batch | compile s | " + " | ".join(
+        f"lathe {t}T ms | PyTorch {t}T ms | ratio {t}T" for t in threads) + " |"
     print(header)
-    print("|" + "---|" * (4 + 2 * len(threads)))
+    print("|" + "---|" * (3 + 3 * len(threads)))
     with tempfile.TemporaryDirectory() as work:
         for name in args.cases.split(","):
             make, shape, batch, opt = CASES[name]
@@ -129,13 +135,13 @@ def main():
             model = make()
             x = torch.randn(batch, *shape)
             y = torch.randint(0, 10, (batch,))
-            ms, compile_s = lathe_step_ms(args.lathe, work, name, model, x, y,
-                                          OPTIMIZERS[opt][0], args.steps)
+            spec = write_spec(work, name, model, x, y, OPTIMIZERS[opt][0])
             cells = []
             for t in threads:
+                ms, compile_s = lathe_step_ms(args.lathe, spec, name, args.steps, t)
                 ref = torch_step_ms(model, x, y, OPTIMIZERS[opt][1], args.steps, t)
-                cells += [f"{ref:.3f}", f"{ms / ref:.2f}x"]
-            print(f"| {name} | {batch} | {ms:.3f} | {compile_s:.1f} | " +
+                cells += [f"{ms:.3f}", f"{ref:.3f}", f"{ms / ref:.2f}x"]
+            print(f"| {name} | {batch} | {compile_s:.1f} | " +
                   " | ".join(cells) + " |", flush=True)
 
 
