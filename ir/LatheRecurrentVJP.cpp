@@ -23,6 +23,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
 
 using namespace mlir;
 
@@ -180,11 +181,9 @@ struct Unrolled {
     }
     if (cell == Cell::Lstm) {
       // Gate order i, o, f, c; peepholes i, o, f.
-      Value hr = gemmT(h, rd), c = states[1];
-      Value pi = add(gate(xw, 0), gate(hr, 0));
-      Value po = add(gate(xw, 1), gate(hr, 1));
-      Value pf = add(gate(xw, 2), gate(hr, 2));
-      Value pc = add(gate(xw, 3), gate(hr, 3));
+      Value pre = add(xw, gemmT(h, rd)), c = states[1];
+      Value pi = gate(pre, 0), po = gate(pre, 1), pf = gate(pre, 2),
+            pc = gate(pre, 3);
       auto peephole = [&](int64_t k) {
         return slice(pd, {k * hidden}, {hidden}, {hidden});
       };
@@ -213,8 +212,11 @@ struct Unrolled {
     if (linearBeforeReset) {
       // h~ = g(Xh + r * (H*Rh^T + Rbh)).
       Value hr = gemmT(h, rd, rb);
-      z = activate(op, d, 0, add(gate(xw, 0), gate(hr, 0)));
-      Value rg = activate(op, d, 0, add(gate(xw, 1), gate(hr, 1)));
+      Value zr =
+          add(slice(xw, {0, 0}, {batch, 2 * hidden}, {batch, 2 * hidden}),
+              slice(hr, {0, 0}, {batch, 2 * hidden}, {batch, 2 * hidden}));
+      z = activate(op, d, 0, gate(zr, 0));
+      Value rg = activate(op, d, 0, gate(zr, 1));
       if (!z || !rg)
         return fail();
       hTilde = activate(op, d, 1, add(gate(xw, 2), mul(rg, gate(hr, 2))));
@@ -222,9 +224,11 @@ struct Unrolled {
       // h~ = g(Xh + (r * H)*Rh^T + Rbh + Wbh), the biases already in xw.
       Value rzr = slice(rd, {0, 0}, {2 * hidden, hidden}, {2 * hidden, hidden});
       Value rh = slice(rd, {2 * hidden, 0}, {hidden, hidden}, {hidden, hidden});
-      Value hr = gemmT(h, rzr);
-      z = activate(op, d, 0, add(gate(xw, 0), gate(hr, 0)));
-      Value rg = activate(op, d, 0, add(gate(xw, 1), gate(hr, 1)));
+      Value zr =
+          add(slice(xw, {0, 0}, {batch, 2 * hidden}, {batch, 2 * hidden}),
+              gemmT(h, rzr));
+      z = activate(op, d, 0, gate(zr, 0));
+      Value rg = activate(op, d, 0, gate(zr, 1));
       if (!z || !rg)
         return fail();
       hTilde = activate(op, d, 1, add(gate(xw, 2), gemmT(mul(rg, h), rh)));
@@ -276,22 +280,121 @@ struct Unrolled {
   }
 };
 
+/// The axis along which `slice` cuts a contiguous chunk of its input (every
+/// other dim whole, unit strides), or none.
+std::optional<int64_t> chunkAxis(SliceOp slice) {
+  ArrayRef<int64_t> in = typeOf(slice.getInput()).getShape();
+  if (llvm::any_of(slice.getStrides(), [](int64_t s) { return s != 1; }))
+    return std::nullopt;
+  std::optional<int64_t> axis;
+  for (auto [d, size] : llvm::enumerate(slice.getSizes())) {
+    if (size == in[d])
+      continue;
+    if (axis)
+      return std::nullopt;
+    axis = static_cast<int64_t>(d);
+  }
+  return axis.value_or(0);
+}
+
+/// The gradients of the chunks cut out of one value, assembled into that
+/// value's gradient.
+struct Chunks {
+  int64_t axis;
+  SmallVector<std::tuple<int64_t, int64_t, Value>> parts; // offset, size, grad
+};
+
+/// One gradient of `v`'s type from its chunks: a Concat along the axis (zeros
+/// in the gaps) when the chunks are disjoint, else each padded to the full
+/// shape and added.
+Value assemble(OpBuilder &b, Location loc, Value v, Chunks &c) {
+  auto type = typeOf(v);
+  int64_t rank = type.getRank(), full = type.getDimSize(c.axis);
+  llvm::sort(c.parts, [](const auto &p, const auto &q) {
+    return std::get<0>(p) < std::get<0>(q);
+  });
+  auto zeros = [&](int64_t size) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape[c.axis] = size;
+    return vjp::zeros(b, loc,
+                      RankedTensorType::get(shape, type.getElementType()));
+  };
+  bool disjoint = true;
+  for (size_t i = 1; i < c.parts.size(); ++i)
+    disjoint &= std::get<0>(c.parts[i - 1]) + std::get<1>(c.parts[i - 1]) <=
+                std::get<0>(c.parts[i]);
+  if (disjoint) {
+    SmallVector<Value> pieces;
+    int64_t at = 0;
+    for (auto [offset, size, g] : c.parts) {
+      if (offset > at)
+        pieces.push_back(zeros(offset - at));
+      pieces.push_back(g);
+      at = offset + size;
+    }
+    if (at < full)
+      pieces.push_back(zeros(full - at));
+    if (pieces.size() == 1)
+      return pieces[0];
+    return b.create<ConcatOp>(loc, pieces, c.axis);
+  }
+  Value sum;
+  for (auto [offset, size, g] : c.parts) {
+    SmallVector<int64_t> pads(2 * rank, 0);
+    pads[c.axis] = offset;
+    pads[rank + c.axis] = full - offset - size;
+    Value padded = b.create<PadOp>(loc, g, Value(), pads, "constant");
+    sum = sum ? b.create<AddOp>(loc, sum, padded).getResult() : padded;
+  }
+  return sum;
+}
+
 /// Reverse-mode sweep over `ops` (program order) through their VJPs, as
 /// lathe-autodiff does over a function: `grads` holds the seeds and gets
 /// the gradients of every value in `varied` that reaches a seed.
+///
+/// The unrolled cell cuts values into many chunks (the steps of the input
+/// projection, the gates, the directions of W, R and B). Slice's own VJP
+/// pads each chunk's gradient to the full shape, so the sum over the steps
+/// would cost O(seq^2); here the chunks of a value are kept apart and joined
+/// by one Concat when the sweep reaches the value's definition (or at the
+/// end, for the op's operands).
 LogicalResult backpropagate(OpBuilder &b, Operation *owner,
                             ArrayRef<Operation *> ops,
                             const llvm::DenseSet<Value> &varied,
                             llvm::DenseMap<Value, Value> &grads) {
+  llvm::MapVector<Value, Chunks> chunks;
+  auto flush = [&](Value v) {
+    auto it = chunks.find(v);
+    if (it == chunks.end())
+      return;
+    Value g = assemble(b, owner->getLoc(), v, it->second);
+    chunks.erase(it);
+    Value &slot = grads[v];
+    slot = slot ? b.create<AddOp>(owner->getLoc(), slot, g).getResult() : g;
+  };
   for (Operation *op : llvm::reverse(ops)) {
     SmallVector<Value> resultGrads;
     bool flows = false;
     for (Value v : op->getResults()) {
+      flush(v);
       resultGrads.push_back(grads.lookup(v));
       flows |= static_cast<bool>(resultGrads.back());
     }
     if (!flows)
       continue;
+    if (auto slice = dyn_cast<SliceOp>(op)) {
+      std::optional<int64_t> axis = chunkAxis(slice);
+      Value in = slice.getInput();
+      if (axis && varied.contains(in)) {
+        auto [it, fresh] = chunks.try_emplace(in, Chunks{*axis, {}});
+        if (fresh || it->second.axis == *axis) {
+          it->second.parts.push_back({slice.getOffsets()[*axis],
+                                      slice.getSizes()[*axis], resultGrads[0]});
+          continue;
+        }
+      }
+    }
     auto differentiable = dyn_cast<DifferentiableOpInterface>(op);
     if (!differentiable)
       return owner->emitError("no gradient for ")
@@ -307,6 +410,9 @@ LogicalResult backpropagate(OpBuilder &b, Operation *owner,
       slot = slot ? b.create<AddOp>(op->getLoc(), slot, g).getResult() : g;
     }
   }
+  // What is left are chunks of values defined outside: the op's operands.
+  while (!chunks.empty())
+    flush(chunks.front().first);
   return success();
 }
 
