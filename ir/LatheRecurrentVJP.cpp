@@ -238,8 +238,9 @@ struct Unrolled {
     return {add(mul(sub(scalar(1.0), z), hTilde), mul(z, h))};
   }
 
-  /// Runs direction d: the step outputs in time order (each [batch,
-  /// hidden]) followed by the final states. Empty after an error.
+  /// Runs direction d: returns its final states (H, and C for LSTM) and
+  /// puts the step outputs, [batch, hidden] each, in `ys` in time order.
+  /// Empty after an error.
   SmallVector<Value> runDirection(Operation *op, int64_t d,
                                   SmallVectorImpl<Value> &ys) {
     Value xwAll = projectInput(d);
