@@ -11,7 +11,8 @@
 // the cell's own, `extraFormat` the printed form of its own optional
 // operands.
 class Lathe_RecurrentOp<string mnemonic, dag extraArgs, string extraFormat>
-    : Lathe_Op<mnemonic, [Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
+    : Lathe_Op<mnemonic, [Pure, InferTypeOpAdaptor, AttrSizedOperandSegments,
+                       Lathe_VJP]> {
   let arguments = !con(
       (ins Lathe_FloatTensor:$X, Lathe_FloatTensor:$W, Lathe_FloatTensor:$R,
            Optional<Lathe_FloatTensor>:$B,
