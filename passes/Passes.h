@@ -30,7 +30,16 @@ enum class PipelineStage { Lathe, Linalg, LLVMDialect };
 struct PipelineOptions {
   int optLevel = 1;
   std::string entryName = "lathe_entry";
+  /// Time every kernel (pass lathe-instrument-kernels): two clock reads
+  /// per kernel call, counters in the global kProfileCounters.
+  bool profile = false;
 };
+
+/// What lathe-instrument-kernels leaves for the Session: the counters'
+/// global (int64 [slots][2]: nanoseconds, calls) and the module attribute
+/// describing the slots.
+inline constexpr const char *kProfileCounters = "lathe_profile_counters";
+inline constexpr const char *kProfileAttr = "lathe.profile";
 
 /// Adds the passes from the lathe dialect down to `stage`.
 void buildPipeline(mlir::PassManager &pm, PipelineStage stage,

@@ -221,6 +221,33 @@ def OutlineKernels : Pass<"lathe-outline-kernels", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def InstrumentKernels : Pass<"lathe-instrument-kernels", "mlir::ModuleOp"> {
+  let summary = "Time every kernel call of @main (lathe bench --profile)";
+  let description = [{
+    Runs right after lathe-outline-kernels, only when a profile is asked
+    for (PipelineOptions::profile). Each call of a `@lathe_kernel_N` in
+    `@main` gets a slot: the runtime's monotonic clock
+    (`lathe_profile_clock()`, nanoseconds) is read before and after the
+    call, and the difference and one call are added to the slot's row of
+    the public global `@lathe_profile_counters : memref<Kx2xi64>`
+    (nanoseconds, calls), which the Session reads after runs. A kernel
+    that lathe-parallelize later cuts into tasks is timed as a whole (the
+    wall time of its parallel call on the calling thread).
+
+    The module attribute `lathe.profile` describes the slots, in order:
+    `kernel` (the function), `nodes` (the ONNX nodes in its ops'
+    locations), `ops` (what its linalg ops compute: a named op by its
+    name, a generic one as `conv`, `matmul`, `pool`, `reduce` or
+    `elementwise`, joined by `+`), `fusion` (its fusion
+    group's kind, "" when none) and `flops` (float arithmetic ops per
+    call: body ops times static trip counts; -1 when a trip count is not
+    static).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def TileMatmul : Pass<"lathe-tile-matmul", "mlir::ModuleOp"> {
   let summary = "Register-tiled vector code for contractions on buffers";
   let description = [{

@@ -81,6 +81,9 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   pm.addPass(createFlattenConstants());
   pm.addNestedPass<func::FuncOp>(createLowerCopies());
   pm.addPass(createOutlineKernels());
+  // Before lathe-parallelize: a kernel cut into tasks is timed as a whole.
+  if (options.profile)
+    pm.addPass(createInstrumentKernels());
   // Contractions become register-tiled vector code; -O0 keeps the plain
   // loop nests as the reference the optimised pipeline is compared with.
   if (options.optLevel > 0) {

@@ -162,6 +162,9 @@ std::unique_ptr<JitModule> JitModule::create(ModuleOp module,
     symbols[interner("lathe_parallel_for")] = {
         llvm::orc::ExecutorAddr::fromPtr(&lathe_parallel_for),
         llvm::JITSymbolFlags::Exported};
+    symbols[interner("lathe_profile_clock")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&lathe_profile_clock),
+        llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   auto symbol = (*engine)->lookup(entryName);
@@ -173,6 +176,15 @@ std::unique_ptr<JitModule> JitModule::create(ModuleOp module,
   jit->entry_ = reinterpret_cast<lathe_entry_fn>(*symbol);
   jit->impl_->engine = std::move(*engine);
   return jit;
+}
+
+void *JitModule::lookup(const std::string &symbol) const {
+  auto address = impl_->engine->lookup(symbol);
+  if (!address) {
+    llvm::consumeError(address.takeError());
+    return nullptr;
+  }
+  return *address;
 }
 
 } // namespace lathe

@@ -42,6 +42,9 @@ public:
                                            std::string &error);
   ~JitModule();
   lathe_entry_fn entry() const { return entry_; }
+  /// Address of a symbol of the compiled code (a function or a public
+  /// global), null when there is none.
+  void *lookup(const std::string &symbol) const;
 
 private:
   struct Impl;

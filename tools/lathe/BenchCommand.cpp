@@ -4,6 +4,7 @@
 // torch.utils.benchmark would give: latency min/median/p90 and throughput.
 // Inputs are random as `lathe run` makes them. bench/run_all.py reads the
 // --json report (schema in docs/cli.md); keep the two in step.
+#include "tools/lathe/BenchProfile.h"
 #include "tools/lathe/Cli.h"
 
 #include "lathe/Session.h"
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -44,6 +46,9 @@ static const char *kBenchHelp =
     "  --json FILE|-       also write the numbers as one JSON object to FILE\n"
     "                      (- : to stdout, instead of the text line)\n"
     "  --seed S            seed of the random inputs (default 0)\n"
+    "  --profile           also time each compiled kernel (a loop nest: one\n"
+    "                      op or a fusion group) over the timed runs and\n"
+    "                      print them by time (--json: a \"profile\" field)\n"
     "  -O0                 skip graph optimisation\n";
 
 static bool parseSeconds(const std::string &text, double &out) {
@@ -103,7 +108,7 @@ static llvm::json::Array tensorsJson(const std::vector<TensorInfo> &infos) {
 
 int benchCommand(int argc, char **argv) {
   std::string model, jsonPath;
-  bool jsonGiven = false;
+  bool jsonGiven = false, profile = false;
   SessionOptions options;
   int64_t warmup = 3, iterations = 20, threads = 0, seed = 0;
   double minSeconds = 0;
@@ -164,6 +169,8 @@ int benchCommand(int argc, char **argv) {
       if (jsonPath.empty())
         return fail(kBadUsage, "bench: --json expects a file name or -");
       jsonGiven = true;
+    } else if (arg == "--profile") {
+      profile = true;
     } else if (arg == "-O0" || arg == "--O0") {
       options.optLevel = 0;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -177,6 +184,7 @@ int benchCommand(int argc, char **argv) {
   if (model.empty())
     return fail(kBadUsage, "bench: no model given (lathe bench --help)");
   options.threads = static_cast<int>(threads);
+  options.profile = profile;
 
   std::string error;
   auto start = std::chrono::steady_clock::now();
@@ -206,6 +214,8 @@ int benchCommand(int argc, char **argv) {
   for (int64_t i = 0; i < warmup; ++i)
     if (!session->runBuffers(inPtrs.data(), outPtrs.data(), &error))
       return fail(kBadInput, error);
+  // The profile covers the timed runs only, like the latencies.
+  session->resetProfile();
   Timing timing;
   while (static_cast<int64_t>(timing.ms.size()) < iterations ||
          timing.totalSeconds < minSeconds) {
@@ -227,6 +237,9 @@ int benchCommand(int argc, char **argv) {
   if (!session->inputs().empty() && !session->inputs()[0].shape.empty())
     batch = session->inputs()[0].shape[0];
   int cores = availableCores();
+  std::optional<BenchProfile> kernels;
+  if (profile)
+    kernels.emplace(session->profile(), runs, timing.totalSeconds);
 
   if (jsonGiven) {
     const CompileStats &stats = session->stats();
@@ -255,6 +268,8 @@ int benchCommand(int argc, char **argv) {
         {"mean_ms", timing.mean()},
         {"runs_per_s", runsPerSecond},
         {"items_per_s", runsPerSecond * batch}};
+    if (kernels)
+      report["profile"] = kernels->toJson();
     std::string text;
     llvm::raw_string_ostream os(text);
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
@@ -276,6 +291,8 @@ int benchCommand(int argc, char **argv) {
               static_cast<long long>(warmup), threadText.c_str(),
               timing.ms.front(), timing.quantile(0.5), timing.quantile(0.9),
               runsPerSecond);
+  if (kernels)
+    kernels->print();
   return kOk;
 }
 

@@ -3,6 +3,7 @@
 #include "codegen/cpu/CpuBackend.h"
 #include "tools/lib/Compiler.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -50,6 +51,53 @@ static std::shared_ptr<lathe_context> sharedContext(int threads,
   return pool;
 }
 
+/// The kernels lathe-instrument-kernels described in the module attribute
+/// and the counters it added (absent when @main calls no kernel).
+static bool readProfileSlots(mlir::ModuleOp module, const JitModule &jit,
+                             std::vector<KernelProfile> &kernels,
+                             int64_t *&counters) {
+  auto slots = module->getAttrOfType<mlir::ArrayAttr>(kProfileAttr);
+  if (!slots)
+    return false;
+  for (mlir::Attribute slot : slots) {
+    auto dict = mlir::dyn_cast<mlir::DictionaryAttr>(slot);
+    if (!dict)
+      return false;
+    KernelProfile k;
+    auto text = [&](const char *key) {
+      auto s = dict.getAs<mlir::StringAttr>(key);
+      return s ? s.getValue().str() : std::string();
+    };
+    k.kernel = text("kernel");
+    k.ops = text("ops");
+    k.fusion = text("fusion");
+    if (auto flops = dict.getAs<mlir::IntegerAttr>("flops"))
+      k.flops = flops.getInt();
+    if (auto nodes = dict.getAs<mlir::ArrayAttr>("nodes"))
+      for (auto n : nodes.getAsValueRange<mlir::StringAttr>())
+        k.nodes.push_back(n.str());
+    kernels.push_back(std::move(k));
+  }
+  if (kernels.empty())
+    return true;
+  counters = static_cast<int64_t *>(jit.lookup(kProfileCounters));
+  return counters != nullptr;
+}
+
+std::vector<KernelProfile> Session::profile() const {
+  std::vector<KernelProfile> out = kernels_;
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].nanoseconds = profileCounters_[2 * i];
+    out[i].calls = profileCounters_[2 * i + 1];
+  }
+  return out;
+}
+
+void Session::resetProfile() {
+  if (profileCounters_)
+    std::fill(profileCounters_, profileCounters_ + 2 * kernels_.size(), 0);
+}
+
 Session::Session() = default;
 
 Session::~Session() { lathe_arena_free(arena_); }
@@ -77,6 +125,7 @@ std::unique_ptr<Session> Session::compile(const std::string &modelPath,
   request.gradients = options.gradients;
   request.trainingModeSeed = options.trainingModeSeed;
   request.threads = options.threads;
+  request.pipeline.profile = options.profile;
   return SessionFactory::create(request, error);
 }
 
@@ -116,6 +165,12 @@ std::unique_ptr<Session> SessionFactory::create(const CompileRequest &request,
       JitModule::create(*module, request.pipeline.entryName, message);
   if (!compiled->jit) {
     message = modelPath + ": " + message;
+    return fail();
+  }
+  if (request.pipeline.profile &&
+      !readProfileSlots(*module, *compiled->jit, session->kernels_,
+                        session->profileCounters_)) {
+    message = modelPath + ": the compiled code has no kernel profile";
     return fail();
   }
   session->path_ = modelPath;

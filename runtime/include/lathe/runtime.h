@@ -122,6 +122,11 @@ lathe_status lathe_context_run(lathe_context *ctx,
 typedef void (*lathe_task_fn)(void *arg, int64_t begin, int64_t end);
 void lathe_parallel_for(lathe_task_fn fn, void *arg, int64_t tasks);
 
+/* Called by code compiled with a per-kernel profile (`lathe bench
+ * --profile`): a monotonic clock in nanoseconds, read before and after each
+ * kernel call. */
+int64_t lathe_profile_clock(void);
+
 /* Runtime library version string. */
 const char *lathe_runtime_version(void);
 

@@ -62,6 +62,22 @@ struct SessionOptions {
   /// thread count share one pool, and their runs take turns on it (runs of
   /// single-threaded Sessions never wait for each other).
   int threads = 0;
+  /// Time every kernel of the compiled code (Session::profile(); pass
+  /// lathe-instrument-kernels): two clock reads per kernel call, tens of
+  /// nanoseconds. Off, the compiled code has no trace of it.
+  bool profile = false;
+};
+
+/// One kernel of a Session compiled with SessionOptions::profile: a loop
+/// nest of the compiled code (a fusion group or one op) and its time.
+struct KernelProfile {
+  std::string kernel;             // the compiled function, lathe_kernel_N
+  std::vector<std::string> nodes; // the ONNX nodes it computes
+  std::string ops;                // its linalg ops, e.g. "conv_2d_nchw_fchw"
+  std::string fusion;             // its fusion group's kind, "" if none
+  int64_t flops = -1;             // float ops per call; -1: not static
+  int64_t calls = 0;              // calls since compile or resetProfile()
+  int64_t nanoseconds = 0;        // wall time of those calls
 };
 
 struct TensorInfo {
@@ -109,6 +125,12 @@ public:
   bool runBuffers(const void *const *inputs, void *const *outputs,
                   std::string *error);
 
+  /// The kernels' times since compile or the last resetProfile(), in the
+  /// order @main calls them (empty unless compiled with
+  /// SessionOptions::profile).
+  std::vector<KernelProfile> profile() const;
+  void resetProfile();
+
 private:
   friend class SessionFactory; // tools/lib/Compiler.h
   Session();
@@ -118,6 +140,8 @@ private:
   std::unique_ptr<CompiledModule> module_;
   void *arena_ = nullptr;
   std::shared_ptr<lathe_context> context_; // null: the calling thread only
+  std::vector<KernelProfile> kernels_;     // SessionOptions::profile
+  int64_t *profileCounters_ = nullptr;     // [kernels_.size()][2]: ns, calls
 };
 
 } // namespace lathe
