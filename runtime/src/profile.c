@@ -4,7 +4,7 @@
  * --profile`) reads this clock before and after each kernel call. The
  * monotonic clock, not the process CPU clock: a kernel run on the thread
  * pool is timed by its wall time on the calling thread. Through the vDSO
- * a read costs some 20 ns on x86-64 Linux, no system call. */
+ * a read costs 20-30 ns on x86-64 Linux, no system call. */
 #define _POSIX_C_SOURCE 199309L
 #include "lathe/runtime.h"
 

@@ -46,7 +46,7 @@ double BenchProfile::percent(double s) const {
 
 void BenchProfile::print() const {
   std::printf("profile: %zu kernels over %lld timed runs (the times above "
-              "include two clock reads per kernel call, some 50 ns)\n",
+              "include two clock reads per kernel call, ~30 ns each)\n",
               kernels.size(), static_cast<long long>(runs));
   std::printf("%6s %10s %10s %6s %8s  %-16s %s\n", "%run", "ms/run", "total ms",
               "calls", "GFLOP/s", "kernel", "ops [fusion]: nodes");
