@@ -24,6 +24,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <optional>
 
@@ -247,7 +248,20 @@ struct InstrumentKernelsPass
       if (linalgOp)
         ops.insert(kindOf(cast<linalg::LinalgOp>(op)));
     });
-    std::string opText = llvm::join(ops, "+");
+    // The heaviest kind first: a fused group reads "conv+elementwise".
+    SmallVector<StringRef> kinds(ops.begin(), ops.end());
+    auto rank = [](StringRef kind) {
+      return llvm::StringSwitch<int>(kind)
+          .Case("conv", 0)
+          .Case("matmul", 1)
+          .Case("pool", 2)
+          .Case("reduce", 3)
+          .Case("elementwise", 4)
+          .Default(5);
+    };
+    llvm::stable_sort(
+        kinds, [&](StringRef a, StringRef b) { return rank(a) < rank(b); });
+    std::string opText = llvm::join(kinds, "+");
     if (opText.empty() && root)
       opText = root->getName().getStringRef().str();
     SmallVector<Attribute> nodeAttrs;
