@@ -10,7 +10,8 @@ ONNX once (cache: build/bench-models/), then at each thread count T:
   ORT          ../shared/bench/ort-bench (or $LATHE_ORT_BENCH): ONNX Runtime's
                CPU build, all graph optimisations, T intra-op threads
   PyTorch      eager (eval, no_grad) and TorchScript (trace + freeze) under
-               torch.set_num_threads(T), timed call by call as lathe is
+               torch.set_num_threads(T) and OpenBLAS held to T threads
+               (bench/torch_threads.py), timed call by call as lathe is
   OpenBLAS     SGEMM rows only: numpy.matmul in a child process with
                OPENBLAS_NUM_THREADS=T
 All engines run until both K iterations and S seconds of timed runs are done
@@ -40,6 +41,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from models import BY_NAME, REPO, WORKLOADS, build, count_flops  # noqa: E402
+from torch_threads import set_threads  # noqa: E402
 
 
 def quantiles(ms):
@@ -129,7 +131,7 @@ def time_blas(cfg, n, threads):
 
 def time_torch(model, inputs, threads, cfg):
     """(eager, TorchScript) quantiles or reasons."""
-    torch.set_num_threads(threads)
+    set_threads(threads)
     out = {}
     with torch.no_grad():
         out["eager"] = time_calls(lambda: model(*inputs), cfg), None

@@ -7,9 +7,9 @@ training spec; `lathe train SPEC --bench N` prints the median time of the
 compiled step (forward, loss, backward and optimizer update, on one batch,
 after 3 warm-up steps), and the same step in PyTorch eager (float32,
 zero_grad + forward + loss + backward + optimizer.step) is timed the same way
-with torch.set_num_threads(T) for each T, lathe with `--threads T`. The
-ratio is lathe / PyTorch
-(below 1: lathe is faster).
+with PyTorch (and its OpenBLAS, bench/torch_threads.py) on T threads for
+each T, lathe with `--threads T`. The ratio is lathe / PyTorch (below 1:
+lathe is faster).
 
 Usage: bench/train_step.py [--lathe build/bin/lathe] [--steps 50]
                            [--threads 1,2] [--cases mlp784_momentum,...]
@@ -28,6 +28,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from models import CifarCNN as CifarBNCNN  # noqa: E402
+from torch_threads import set_threads  # noqa: E402
 
 
 class MLP(nn.Module):
@@ -74,12 +78,15 @@ CASES = {
     "mlp784_momentum": (lambda: MLP([784, 512, 512, 10]), (784,), 64, "momentum"),
     "mlp784_adam": (lambda: MLP([784, 512, 512, 10]), (784,), 64, "adam"),
     "cnn_momentum": (lambda: CifarCNN(), (3, 16, 16), 64, "momentum"),
+    # The CIFAR-style CNN of the table (bench/models.py: 6 conv layers
+    # with BatchNorm in training mode, 4.9 GFLOP forward at batch 64).
+    "cifar_bn_momentum": (lambda: CifarBNCNN(), (3, 32, 32), 64, "momentum"),
     "tiny_momentum": (lambda: MLP([32, 64, 10]), (32,), 8, "momentum"),
 }
 
 
 def torch_step_ms(model, x, y, make_opt, steps, threads):
-    torch.set_num_threads(threads)
+    set_threads(threads)
     opt = make_opt(model.parameters())
     times = []
     for i in range(steps + 3):

@@ -164,9 +164,13 @@ struct Recurrent {
 
   /// Time index that processing step `t` of batch entry `bi` reads in the
   /// reverse direction with sequence_lens: len-1-t inside the sequence, t
-  /// (a masked step) after it. Its own inverse.
+  /// (a masked step) after it. Its own inverse. A length past the sequence
+  /// (invalid in ONNX) counts as the whole sequence, so the index stays in
+  /// bounds whatever the input holds.
   Value reversedStep(OpBuilder &nb, Location l, Value t, Value len) const {
     Type it = len.getType();
+    len = nb.create<arith::MinSIOp>(
+        l, len, nb.create<arith::ConstantOp>(l, IntegerAttr::get(it, seq)));
     Value ti = nb.create<arith::IndexCastOp>(l, it, t);
     Value one = nb.create<arith::ConstantOp>(l, IntegerAttr::get(it, 1));
     Value rev =

@@ -96,7 +96,8 @@ static uint64_t waitForJob(lathe_context *ctx, uint64_t seen) {
   pthread_mutex_lock(&ctx->sleep_lock);
   atomic_fetch_add(&ctx->sleepers, 1);
   uint64_t g;
-  while ((g = atomic_load(&ctx->generation)) == seen && !atomic_load(&ctx->stop))
+  while ((g = atomic_load(&ctx->generation)) == seen &&
+         !atomic_load(&ctx->stop))
     pthread_cond_wait(&ctx->wake, &ctx->sleep_lock);
   atomic_fetch_sub(&ctx->sleepers, 1);
   pthread_mutex_unlock(&ctx->sleep_lock);
