@@ -19,6 +19,7 @@
 // forward, seq-1..0 reverse) with that mask is exactly the lowering's
 // semantics: the reverse direction then keeps its initial state through the
 // padding and starts at time len[b] - 1, and Y is 0 at the masked times.
+#include "ir/RecurrentLayer.h"
 #include "ir/VJPUtils.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -32,13 +33,8 @@ namespace {
 
 using vjp::typeOf;
 
-enum class Cell { Rnn, Gru, Lstm };
-
-/// One activation with the parameters the importer resolved.
-struct Activation {
-  StringRef name;
-  float alpha, beta;
-};
+using Cell = RecurrentCell;
+using Activation = RecurrentActivation;
 
 /// Records the ops a builder creates, in program order.
 struct Recorder : OpBuilder::Listener {
@@ -49,19 +45,10 @@ struct Recorder : OpBuilder::Listener {
 };
 
 /// The unrolled forward of one recurrent op, built with lathe ops.
-struct Unrolled {
+struct Unrolled : RecurrentLayer {
   OpBuilder &b;
   Location loc;
-  Cell cell;
-  Value x, w, r, bias, lens, initH, initC, peep;
-  int64_t seq, batch, input, hidden, dirs, layout, gates, functions;
-  bool reverseOnly, linearBeforeReset = false, inputForget = false;
-  std::optional<float> clip;
-  SmallVector<Activation> acts;
-  Type et;
 
-  int64_t gh() const { return gates * hidden; }
-  bool reversed(int64_t d) const { return d == 1 || reverseOnly; }
   Value scalar(double v) { return vjp::scalar(b, loc, et, v); }
   Value add(Value p, Value q) { return b.create<AddOp>(loc, p, q); }
   Value mul(Value p, Value q) { return b.create<MulOp>(loc, p, q); }
@@ -99,7 +86,7 @@ struct Unrolled {
   /// does not know either.
   Value activate(Operation *op, int64_t d, int64_t i, Value v,
                  bool clipInput = true) {
-    const Activation &fn = acts[d * functions + i];
+    const Activation &fn = act(d, i);
     if (clipInput)
       v = clipped(v);
     FloatAttr alpha = b.getF32FloatAttr(fn.alpha),
@@ -443,38 +430,8 @@ LogicalResult buildRecurrentVJP(OpT op, OpBuilder &outer,
   OpBuilder b(outer.getContext(), &recorder);
   b.setInsertionPoint(outer.getInsertionBlock(), outer.getInsertionPoint());
 
-  auto xType = typeOf(op.getX());
-  int64_t layout = op.getLayout();
-  Unrolled u{b, loc, cell};
-  u.x = op.getX();
-  u.w = op.getW();
-  u.r = op.getR();
-  u.bias = op.getB();
-  u.lens = op.getSequenceLens();
-  u.initH = op.getInitialH();
-  u.et = xType.getElementType();
-  u.layout = layout;
-  u.seq = xType.getDimSize(layout ? 1 : 0);
-  u.batch = xType.getDimSize(layout ? 0 : 1);
-  u.input = xType.getDimSize(2);
-  u.hidden = op.getHiddenSize();
-  u.dirs = op.getDirection() == "bidirectional" ? 2 : 1;
-  u.reverseOnly = op.getDirection() == "reverse";
-  u.gates = gates;
-  u.functions = functions;
-  if (auto clip = op.getClip())
-    u.clip = clip->convertToFloat();
-  ArrayRef<float> alpha = op.getActivationAlpha(),
-                  beta = op.getActivationBeta();
-  for (auto [i, a] : llvm::enumerate(op.getActivations()))
-    u.acts.push_back({cast<StringAttr>(a).getValue(), alpha[i], beta[i]});
-  if constexpr (std::is_same_v<OpT, GruOp>)
-    u.linearBeforeReset = op.getLinearBeforeReset();
-  if constexpr (std::is_same_v<OpT, LstmOp>) {
-    u.initC = op.getInitialC();
-    u.peep = op.getP();
-    u.inputForget = op.getInputForget();
-  }
+  Unrolled u{readRecurrentLayer(op, op, cell, gates, functions), b, loc};
+  int64_t layout = u.layout;
 
   // The recomputed results, only those a gradient flows into.
   SmallVector<SmallVector<Value>> ys(u.dirs), finals(u.dirs);

@@ -10,6 +10,7 @@
 // [batch, gates*hidden] projections. After the loop, the step outputs are
 // put back in time order and in the requested layout.
 #include "ir/LatheOps.h"
+#include "ir/RecurrentLayer.h"
 #include "passes/LoweringUtils.h"
 
 using namespace mlir;
@@ -17,13 +18,8 @@ using namespace mlir;
 namespace lathe {
 namespace {
 
-enum class Cell { Rnn, Gru, Lstm };
-
-/// One activation with the parameters the importer resolved.
-struct Activation {
-  StringRef name;
-  float alpha, beta;
-};
+using Cell = RecurrentCell;
+using Activation = RecurrentActivation;
 
 Value activate(OpBuilder &b, Location l, const Activation &fn, Value x) {
   Type t = x.getType();
@@ -123,18 +119,10 @@ Value matmulTransB(OpBuilder &b, Location l, Value a, Value w, Value init) {
 }
 
 /// Everything one lowering needs, read off the op once.
-struct Recurrent {
-  Cell cell;
+struct Recurrent : RecurrentLayer {
   Location loc;
   ConversionPatternRewriter &b;
-  Value x, w, r, bias, lens, initH, initC, peep;
-  int64_t seq, batch, input, hidden, dirs, layout, gates, functions;
-  bool reverseOnly, linearBeforeReset = false, inputForget = false;
-  std::optional<float> clip;
-  SmallVector<Activation> acts;
-  Type et;
 
-  int64_t gh() const { return gates * hidden; }
   MLIRContext *ctx() const { return b.getContext(); }
   Value idx(int64_t v) const {
     return b.create<arith::ConstantIndexOp>(loc, v);
@@ -144,10 +132,6 @@ struct Recurrent {
   }
   Value zeros(ArrayRef<int64_t> shape) const {
     return filledTensor(b, loc, tensor(shape), floatAttr(et, 0.0));
-  }
-  bool reversed(int64_t d) const { return d == 1 || reverseOnly; }
-  const Activation &act(int64_t d, int64_t i) const {
-    return acts[d * functions + i];
   }
 
   /// Per-direction [batch, hidden] slice of an initial state, or zeros.
@@ -584,38 +568,9 @@ LogicalResult lowerRecurrent(OpT op, typename OpT::Adaptor adaptor,
                              ConversionPatternRewriter &rewriter, Cell cell,
                              int64_t gates, int64_t functions) {
   Location loc = op.getLoc();
-  auto xType = cast<RankedTensorType>(adaptor.getX().getType());
-  int64_t layout = op.getLayout();
-  Recurrent rc{cell, loc, rewriter};
-  rc.x = adaptor.getX();
-  rc.w = adaptor.getW();
-  rc.r = adaptor.getR();
-  rc.bias = adaptor.getB();
-  rc.lens = adaptor.getSequenceLens();
-  rc.initH = adaptor.getInitialH();
-  rc.et = xType.getElementType();
-  rc.layout = layout;
-  rc.seq = xType.getDimSize(layout ? 1 : 0);
-  rc.batch = xType.getDimSize(layout ? 0 : 1);
-  rc.input = xType.getDimSize(2);
-  rc.hidden = op.getHiddenSize();
-  rc.dirs = op.getDirection() == "bidirectional" ? 2 : 1;
-  rc.reverseOnly = op.getDirection() == "reverse";
-  rc.gates = gates;
-  rc.functions = functions;
-  if (auto clip = op.getClip())
-    rc.clip = clip->convertToFloat();
-  ArrayRef<float> alpha = op.getActivationAlpha(),
-                  beta = op.getActivationBeta();
-  for (auto [i, a] : llvm::enumerate(op.getActivations()))
-    rc.acts.push_back({cast<StringAttr>(a).getValue(), alpha[i], beta[i]});
-  if constexpr (std::is_same_v<OpT, GruOp>)
-    rc.linearBeforeReset = op.getLinearBeforeReset();
-  if constexpr (std::is_same_v<OpT, LstmOp>) {
-    rc.initC = adaptor.getInitialC();
-    rc.peep = adaptor.getP();
-    rc.inputForget = op.getInputForget();
-  }
+  Recurrent rc{readRecurrentLayer(op, adaptor, cell, gates, functions), loc,
+               rewriter};
+  int64_t layout = rc.layout;
 
   // Y and the final states, one direction at a time.
   RankedTensorType yType = resultType(op, 0), stateType = resultType(op, 1);
