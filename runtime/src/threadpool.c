@@ -17,7 +17,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 /* How long an idle thread spins before it sleeps, and how many checks it
@@ -60,12 +59,6 @@ static void cpuRelax(void) {
 #endif
 }
 
-static uint64_t nowNs(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void runShare(lathe_context *ctx, int32_t index) {
   int64_t n = ctx->tasks, t = ctx->num_threads;
   int64_t begin = n * index / t, end = n * (index + 1) / t;
@@ -84,7 +77,7 @@ static uint64_t waitForJob(lathe_context *ctx, uint64_t seen) {
     if (spins % LATHE_SPINS_PER_YIELD != 0)
       continue;
     sched_yield();
-    uint64_t now = nowNs();
+    uint64_t now = (uint64_t)lathe_profile_clock();
     if (start == 0)
       start = now;
     else if (now - start > LATHE_SPIN_NS)
