@@ -13,6 +13,7 @@ lathe is faster).
 
 Usage: bench/train_step.py [--lathe build/bin/lathe] [--steps 50]
                            [--threads 1,2] [--cases mlp784_momentum,...]
+                           [--keep DIR]
 Prints a Markdown table (docs/performance.md, Training).
 """
 import argparse
@@ -129,13 +130,19 @@ def main():
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--keep", metavar="DIR",
+                    help="write the models, data and specs to DIR and keep them "
+                         "(for lathe train SPEC --bench N --profile)")
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     header = "| case | batch | compile s | " + " | ".join(
         f"lathe {t}T ms | PyTorch {t}T ms | ratio {t}T" for t in threads) + " |"
     print(header)
     print("|" + "---|" * (3 + 3 * len(threads)))
-    with tempfile.TemporaryDirectory() as work:
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.keep or tmp
         for name in args.cases.split(","):
             make, shape, batch, opt = CASES[name]
             torch.manual_seed(0)

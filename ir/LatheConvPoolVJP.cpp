@@ -192,6 +192,19 @@ static Value maxPoolGrad(OpBuilder &b, Location loc, Value x, Value g,
                          ArrayRef<int64_t> dilations, ArrayRef<int64_t> pads,
                          bool ceilMode) {
   RankedTensorType inType = typeOf(x);
+  // Windows that tile the input (VGG's and LeNet's 2x2, stride 2): one
+  // elementwise pass that finds each window's first maximum again, instead
+  // of int64 indices, a zero fill and a serial scatter.
+  int64_t positions = 1;
+  for (int64_t k : kernel)
+    positions *= k;
+  bool tiles = strides == kernel && positions <= 64;
+  for (size_t i = 0; i < kernel.size(); ++i)
+    tiles &= dilations[i] == 1 && pads[i] == 0 &&
+             pads[i + kernel.size()] == 0 &&
+             inType.getDimSize(i + 2) % kernel[i] == 0;
+  if (tiles)
+    return b.create<MaxPoolGradOp>(loc, x, g, kernel);
   auto pool = b.create<MaxPoolWithIndicesOp>(loc, x, kernel, strides, dilations,
                                              pads, ceilMode, uint64_t(0));
   int64_t count = typeOf(g).getNumElements();

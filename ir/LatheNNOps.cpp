@@ -86,6 +86,28 @@ LogicalResult MaxPoolWithIndicesOp::inferReturnTypes(
                   IntegerType::get(ctx, 64));
 }
 
+LogicalResult MaxPoolGradOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &results) {
+  const char *name = "lathe.max_pool_grad";
+  Shape in = shapeOf(adaptor.getInput()), g = shapeOf(adaptor.getOutputGrad());
+  ArrayRef<int64_t> kernel = adaptor.getKernelShape();
+  if (elementTypeOf(adaptor.getInput()) !=
+      elementTypeOf(adaptor.getOutputGrad()))
+    return fail(loc, Twine(name) + ": input and output_grad element types "
+                                   "differ");
+  bool tiles = in.size() >= 3 && g.size() == in.size() &&
+               kernel.size() == in.size() - 2 && in[0] == g[0] && in[1] == g[1];
+  for (size_t i = 0; tiles && i < kernel.size(); ++i)
+    tiles = kernel[i] >= 1 && g[i + 2] * kernel[i] == in[i + 2];
+  if (!tiles)
+    return fail(loc, Twine(name) + ": windows " + str(kernel) +
+                         " of output_grad " + str(g) + " must tile the input " +
+                         str(in) + " exactly");
+  return inferred(results, in, elementTypeOf(adaptor.getInput()));
+}
+
 LogicalResult MaxUnpoolOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,

@@ -134,6 +134,22 @@ def Lathe_MaxPoolWithIndicesOp : Lathe_InferOp<"max_pool_with_indices", [Lathe_V
   let results = (outs Lathe_NumericTensor:$output, TensorOf<[I64]>:$indices);
 }
 
+def Lathe_MaxPoolGradOp : Lathe_InferOp<"max_pool_grad"> {
+  let summary = "gradient of max pooling over windows that tile the input";
+  let description = [{
+    The backward graph's max pooling gradient when the windows tile the
+    input exactly (strides equal to `kernel_shape`, no padding or
+    dilation, each spatial input dim a multiple of the window's): each
+    `output_grad` element goes to the first maximum (row-major in the
+    window) of its window of `input`, the element `lathe.max_pool_with_indices`
+    names; every other input element gets zero. Other pooling windows
+    differentiate through the indices and a scatter.
+  }];
+  let arguments = (ins Lathe_FloatTensor:$input, Lathe_FloatTensor:$output_grad,
+                   DenseI64ArrayAttr:$kernel_shape);
+  let results = (outs Lathe_FloatTensor:$input_grad);
+}
+
 def Lathe_MaxUnpoolOp : Lathe_InferOp<"max_unpool", [Lathe_VJP]> {
   let summary = "partial inverse of max pooling: scatter values to indices";
   let description = [{

@@ -1,9 +1,10 @@
 // Lowering of Conv, ConvTranspose, MaxPool (also with indices, and on
 // integers), AveragePool and GlobalAveragePool to windowed linalg.generic
-// ops over padded inputs, and of MaxUnpool to a scatter loop. Groups become an
-// explicit loop dimension (input and weights are expanded to [.., G, C/G, ..]),
-// so every indexing map stays a plain projection plus the strided window
-// access.
+// ops over padded inputs, of the backward graph's max_pool_grad to an
+// elementwise op over the windows, and of MaxUnpool to a scatter loop. Groups
+// become an explicit loop dimension (input and weights are expanded to [.., G,
+// C/G, ..]), so every indexing map stays a plain projection plus the strided
+// window access.
 #include "ir/LatheOps.h"
 #include "ir/ShapeInference.h"
 #include "passes/LoweringUtils.h"
@@ -541,6 +542,105 @@ struct MaxPoolWithIndicesLowering : OpConversionPattern<MaxPoolWithIndicesOp> {
   }
 };
 
+/// The gradient of max pooling over windows that tile the input: over the
+/// input viewed as [N, C, o1, k1, o2, k2, ...], each element reads every
+/// element of its window (one operand per window position, at constant
+/// window indices), finds the window's first maximum as
+/// MaxPoolWithIndicesLowering does (strictly greater replaces), and takes
+/// the output gradient if that is itself. Every loop is parallel, so
+/// lathe-parallelize can cut it, and nothing is written twice. LLVM keeps
+/// it scalar (its cost model refuses the stride-k stores), which leaves
+/// room for a lowering to vector code.
+struct MaxPoolGradLowering : OpConversionPattern<MaxPoolGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MaxPoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    ArrayRef<int64_t> kernel = op.getKernelShape();
+    int64_t s = kernel.size();
+    Type et = inType.getElementType();
+    // [N, C, o1, k1, ...]: the input and its gradient, windows split out.
+    SmallVector<int64_t> split = {inType.getDimSize(0), inType.getDimSize(1)};
+    SmallVector<ReassociationIndices> reassoc = {{0}, {1}};
+    for (int64_t i = 0; i < s; ++i) {
+      split.push_back(inType.getDimSize(2 + i) / kernel[i]);
+      split.push_back(kernel[i]);
+      reassoc.push_back({2 + 2 * i, 3 + 2 * i});
+    }
+    auto splitType = RankedTensorType::get(split, et);
+    Value x = rewriter.create<tensor::ExpandShapeOp>(
+        loc, splitType, adaptor.getInput(), reassoc);
+
+    unsigned numLoops = 2 + 2 * s;
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    auto oDim = [&](int64_t i) -> unsigned { return 2 + 2 * i; };
+    auto wDim = [&](int64_t i) -> unsigned { return 3 + 2 * i; };
+    SmallVector<AffineMap> maps;
+    SmallVector<Value> inputs;
+    int64_t positions = 1;
+    for (int64_t k : kernel)
+      positions *= k;
+    for (int64_t p = 0; p < positions; ++p) {
+      // Window position p, row-major: its index along each window dim.
+      SmallVector<AffineExpr> exprs = {d(0), d(1)};
+      SmallVector<int64_t> at(s);
+      for (int64_t i = s - 1, rest = p; i >= 0; --i) {
+        at[i] = rest % kernel[i];
+        rest /= kernel[i];
+      }
+      for (int64_t i = 0; i < s; ++i) {
+        exprs.push_back(d(oDim(i)));
+        exprs.push_back(getAffineConstantExpr(at[i], ctx));
+      }
+      maps.push_back(AffineMap::get(numLoops, 0, exprs, ctx));
+      inputs.push_back(x);
+    }
+    SmallVector<AffineExpr> gExprs = {d(0), d(1)};
+    for (int64_t i = 0; i < s; ++i)
+      gExprs.push_back(d(oDim(i)));
+    maps.push_back(AffineMap::get(numLoops, 0, gExprs, ctx));
+    inputs.push_back(adaptor.getOutputGrad());
+    SmallVector<AffineExpr> outExprs = {d(0), d(1)};
+    for (int64_t i = 0; i < s; ++i) {
+      outExprs.push_back(d(oDim(i)));
+      outExprs.push_back(d(wDim(i)));
+    }
+    maps.push_back(AffineMap::get(numLoops, 0, outExprs, ctx));
+
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, splitType, inputs,
+        ValueRange{emptyTensor(rewriter, loc, splitType)}, maps,
+        iterators(numLoops), [&](OpBuilder &b, Location l, ValueRange a) {
+          auto cst = [&](int64_t v) {
+            return b.create<arith::ConstantIndexOp>(l, v).getResult();
+          };
+          Value best = a[0], bestAt = cst(0);
+          for (int64_t p = 1; p < positions; ++p) {
+            Value greater = b.create<arith::CmpFOp>(
+                l, arith::CmpFPredicate::OGT, a[p], best);
+            best = b.create<arith::SelectOp>(l, greater, a[p], best);
+            bestAt = b.create<arith::SelectOp>(l, greater, cst(p), bestAt);
+          }
+          Value self = cst(0);
+          for (int64_t i = 0; i < s; ++i)
+            self = b.create<arith::AddIOp>(
+                l, b.create<arith::MulIOp>(l, self, cst(kernel[i])),
+                b.create<linalg::IndexOp>(l, wDim(i)));
+          Value taken = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                                bestAt, self);
+          Value zero = b.create<arith::ConstantOp>(l, floatAttr(et, 0.0));
+          b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::SelectOp>(
+                                           l, taken, a[positions], zero)});
+        });
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, inType, generic.getResult(0), reassoc);
+    return success();
+  }
+};
+
 /// Scatters each input element to its flat index (out-of-range indices are
 /// skipped) in a zero tensor of the index shape, then pads that to the
 /// output shape.
@@ -608,10 +708,11 @@ struct MaxUnpoolLowering : OpConversionPattern<MaxUnpoolOp> {
 
 void populateConvPoolLowering(const TypeConverter &converter,
                               RewritePatternSet &patterns) {
-  patterns.add<ConvLowering, MaxPoolLowering, AveragePoolLowering,
-               GlobalAveragePoolLowering, ConvTransposeLowering,
-               MaxPoolWithIndicesLowering, MaxUnpoolLowering>(
-      converter, patterns.getContext());
+  patterns
+      .add<ConvLowering, MaxPoolLowering, AveragePoolLowering,
+           GlobalAveragePoolLowering, ConvTransposeLowering,
+           MaxPoolWithIndicesLowering, MaxPoolGradLowering, MaxUnpoolLowering>(
+          converter, patterns.getContext());
 }
 
 } // namespace lathe

@@ -156,7 +156,7 @@ public:
       aScale = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, *c.aScale));
     if (c.bScale)
       bScale = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, *c.bScale));
-    emitBatch(0);
+    emitReductionCacheBlocks();
     c.op->erase();
     if (panel && panel.use_empty())
       panel.getDefiningOp()->erase();
@@ -205,7 +205,12 @@ private:
     if (level == end)
       return step(acc);
     unsigned d = c.ks[level];
-    auto f = b.create<scf::ForOp>(loc, idx(0), idx(c.ranges[d]), idx(1), acc);
+    Value lo = idx(0), hi = idx(c.ranges[d]);
+    if (blockDim && *blockDim == d) {
+      lo = blockStart;
+      hi = b.create<arith::AddIOp>(loc, blockStart, idx(blockSize));
+    }
+    auto f = b.create<scf::ForOp>(loc, lo, hi, idx(1), acc);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(f.getBody());
@@ -216,13 +221,53 @@ private:
     return SmallVector<Value>(f.getResults());
   }
 
+  /// dW of a convolution reduces over the batch and the output image for
+  /// each few-element tile of the result: with the batch loop innermost the
+  /// whole of both factors streams from L3 once per tile. Blocks of the
+  /// outermost reduction dim (the batch) whose slices of A and B fit in L2
+  /// go outermost instead, each tile adding its partial sums to C.
+  void emitReductionCacheBlocks() {
+    if (strategy != Strategy::Dot || c.ks.size() < 2)
+      return emitBatch(0);
+    // The row tiles go outside the batch dims (dW's input channels and
+    // kernel rows): a tile's rows of A (the output gradient) then stay in
+    // L1 while every channel's B passes, instead of all of A streaming
+    // from L2 once per channel and kernel row.
+    unsigned d = c.ks[0];
+    int64_t range = c.ranges[d];
+    auto bytes = [&](Value v) {
+      auto t = cast<MemRefType>(v.getType());
+      return t.getNumElements() * (t.getElementTypeBitWidth() / 8);
+    };
+    int64_t perUnit = (bytes(A) + bytes(B)) / range;
+    int64_t target =
+        std::max<int64_t>(1, kL2BlockBytes / std::max<int64_t>(perUnit, 1));
+    if (target >= range)
+      return emitDotProducts(/*batchInside=*/true);
+    // The largest divisor of the range within the target: static bounds.
+    int64_t block = target;
+    while (range % block)
+      --block;
+    loop(idx(0), idx(range), block, [&](Value r0) {
+      blockDim = d;
+      blockStart = r0;
+      blockSize = block;
+      emitDotProducts(/*batchInside=*/true);
+    });
+  }
+
   void emitBatch(unsigned level) {
+    emitBatch(level, [&] { emitReductionBlocks(); });
+  }
+
+  /// Loops over the batch dims from `level` in, `inner` at the innermost.
+  void emitBatch(unsigned level, function_ref<void()> inner) {
     if (level == c.batch.size())
-      return emitReductionBlocks();
+      return inner();
     unsigned d = c.batch[level];
     loop(idx(0), idx(c.ranges[d]), 1, [&](Value iv) {
       ivs[d] = iv;
-      emitBatch(level + 1);
+      emitBatch(level + 1, inner);
     });
   }
 
@@ -431,16 +476,23 @@ private:
 
   /// C[m0:m0+rows, n0:n0+cols] += A[m0.., :] . B[n0.., :]^T with vectors
   /// along k (both contiguous there), reduced across lanes at the end.
-  void emitDotProducts() {
+  /// With `batchInside`, the batch loops run inside each row tile.
+  void emitDotProducts(bool batchInside = false) {
     int64_t rowTiles = (M + dotRows - 1) / dotRows;
     int64_t rows = (M + rowTiles - 1) / rowTiles;
-    auto columns = [&](Value m0, int64_t r) {
+    auto columnsOnly = [&](Value m0, int64_t r) {
       int64_t nFull = N - N % dotCols;
       if (nFull > 0)
         loop(idx(0), idx(nFull), dotCols,
              [&](Value n0) { emitDotTile(m0, r, n0, dotCols); });
       if (N % dotCols)
         emitDotTile(m0, r, idx(nFull), N % dotCols);
+    };
+    auto columns = [&](Value m0, int64_t r) {
+      if (batchInside)
+        emitBatch(0, [&] { columnsOnly(m0, r); });
+      else
+        columnsOnly(m0, r);
     };
     int64_t mFull = M - M % rows;
     if (mFull > 0)
@@ -531,6 +583,12 @@ private:
   // The second row dim of a convolution's tile and its tile size.
   std::optional<unsigned> rDim;
   int64_t rr = 1;
+  // The reduction dim cut into cache blocks, and the current block.
+  std::optional<unsigned> blockDim;
+  Value blockStart;
+  int64_t blockSize = 0;
+  // What a cache block of the reduction may read of A and B: half of L2.
+  static constexpr int64_t kL2BlockBytes = 256 * 1024;
   Value A, B, C, panel, zero, aScale, bScale, gatherOffsets, allLanes;
   AffineMap aMap, bMap, cMap;
   // Current value of each loop dim while emitting (indexed by dim).

@@ -147,6 +147,19 @@ TEST_F(GradientCheck, MaxPool) {
       }
 }
 
+TEST_F(GradientCheck, MaxPoolTilingWindows) {
+  // Strides equal to the kernel and spatial dims that are multiples of it:
+  // lathe.max_pool_grad instead of indices and a scatter.
+  check("  y = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (x)",
+        {{"x", {2, 3, 4, 6}}});
+  check("  y = MaxPool <kernel_shape = [3], strides = [3]> (x)",
+        {{"x", {2, 2, 9}}}, 2);
+  check("  y = MaxPool <kernel_shape = [1, 2, 3], strides = [1, 2, 3]> (x)",
+        {{"x", {1, 2, 2, 4, 6}}}, 3);
+  check("  y, i = MaxPool <kernel_shape = [2, 1], strides = [2, 1]> (x)",
+        {{"x", {1, 2, 4, 3}}}, 4);
+}
+
 TEST_F(GradientCheck, MaxPoolOverlappingWindowsAccumulate) {
   // Stride 1, kernel 3: a large element is the max of up to three windows
   // and collects all their gradients.
@@ -176,6 +189,22 @@ TEST_F(GradientCheck, MaxPoolTiesGoToTheFirstMax) {
   ASSERT_EQ(out.size(), 2u);
   std::vector<double> grad(out[1].as<double>(), out[1].as<double>() + 4);
   EXPECT_EQ(grad, (std::vector<double>{1, 0, 0, 1}));
+
+  // In 2-D the window is read row-major: the first of the tied maxima is
+  // the one in the earlier row, then the earlier column.
+  text = "<ir_version: 8, opset_import: [\"\" : 13]>\n"
+         "agraph (double[1,1,2,4] x) => (double loss) {\n"
+         "  y = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (x)\n"
+         "  loss = ReduceSum <keepdims = 0> (y)\n}\n";
+  auto s2 = compile("ties2d.onnxtxt", text, options);
+  ASSERT_TRUE(s2);
+  Tensor x2(DType::F64, {1, 1, 2, 4});
+  double values2[] = {0, 5, 2, 7, 5, 5, 7, 1};
+  std::copy(values2, values2 + 8, x2.as<double>());
+  out = run(*s2, {x2});
+  ASSERT_EQ(out.size(), 2u);
+  grad.assign(out[1].as<double>(), out[1].as<double>() + 8);
+  EXPECT_EQ(grad, (std::vector<double>{0, 1, 0, 1, 0, 0, 0, 0}));
 }
 
 TEST_F(GradientCheck, GlobalPools) {

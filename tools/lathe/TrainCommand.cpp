@@ -1,6 +1,7 @@
 // lathe train SPEC.pbtxt: read the training spec, the model and the data,
 // run the training loop (tools/lib/TrainingDriver.h) with a training step
 // (tools/lib/Training.h), and export the trained model as ONNX.
+#include "tools/lathe/BenchProfile.h"
 #include "tools/lathe/Cli.h"
 
 #include "frontend/TrainingModel.h"
@@ -44,6 +45,8 @@ static const char *kTrainHelp =
     "                        evaluation function's to DIR/eval/)\n"
     "  --bench N             do not train: time N steps on the first batch\n"
     "                        (after 3 warm-up steps) and print the median\n"
+    "  --profile             with --bench: also time each compiled kernel of\n"
+    "                        the step and print them by time\n"
     "  --check-gradients     do not train: compare the compiled gradients of\n"
     "                        the loss with central finite differences in\n"
     "                        float64 on the first 4 training samples, print\n"
@@ -57,22 +60,28 @@ static double secondsSince(std::chrono::steady_clock::time_point start) {
 /// lathe train --bench N: the step's own time, without data handling.
 static int benchStep(TrainingStep &step, const train::TrainingSpec &spec,
                      const TrainingData &data, int64_t steps,
-                     double compileSeconds) {
+                     double compileSeconds, bool profile) {
   std::vector<int64_t> order(spec.batch_size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = static_cast<int64_t>(i % data.train.size());
   Batch batch;
   gatherBatch(data.train, order, 0, spec.batch_size(), batch);
   std::vector<double> times;
+  double timedSeconds = 0;
   std::string error;
   for (int64_t i = 0; i < steps + 3; ++i) {
+    // The profile covers the timed steps only.
+    if (i == 3)
+      step.resetProfile();
     batch.step = static_cast<uint64_t>(i);
     StepResult r;
     auto start = std::chrono::steady_clock::now();
     if (!step.step(batch, static_cast<float>(spec.optimizer().lr()), r, error))
       return fail(kBadInput, error);
-    if (i >= 3)
+    if (i >= 3) {
       times.push_back(secondsSince(start));
+      timedSeconds += times.back();
+    }
   }
   std::sort(times.begin(), times.end());
   std::printf("step: median %.4f ms, min %.4f ms over %lld steps (batch "
@@ -80,6 +89,8 @@ static int benchStep(TrainingStep &step, const train::TrainingSpec &spec,
               times[times.size() / 2] * 1e3, times[0] * 1e3,
               static_cast<long long>(steps),
               static_cast<long long>(spec.batch_size()), compileSeconds);
+  if (profile)
+    BenchProfile(step.profile(), steps, timedSeconds).print();
   return kOk;
 }
 
@@ -88,7 +99,7 @@ int trainCommand(int argc, char **argv) {
   int64_t traceSteps = 5, benchSteps = 0;
   int threads = 0;
   TrainerOptions options;
-  bool progress = true, checkGradients = false;
+  bool progress = true, checkGradients = false, profile = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string inlineValue;
@@ -169,6 +180,8 @@ int trainCommand(int argc, char **argv) {
       const char *v = value("--threads");
       if (!v || !parseThreads("train", v, threads))
         return kBadUsage;
+    } else if (arg == "--profile") {
+      profile = true;
     } else if (arg == "--check-gradients") {
       checkGradients = true;
     } else if (arg == "--no-progress") {
@@ -181,6 +194,8 @@ int trainCommand(int argc, char **argv) {
       return fail(kBadUsage, "train: more than one spec given");
     }
   }
+  if (profile && benchSteps == 0)
+    return fail(kBadUsage, "train: --profile needs --bench N");
   if (specPath.empty())
     return fail(kBadUsage,
                 "train: no spec given (usage: lathe train SPEC.pbtxt ...)");
@@ -211,6 +226,7 @@ int trainCommand(int argc, char **argv) {
   setup.keepGradients = !tracePath.empty();
   setup.dumpIRDir = dumpIRDir;
   setup.threads = threads;
+  setup.profile = profile;
   auto compileStart = std::chrono::steady_clock::now();
   std::unique_ptr<TrainingStep> step =
       stepKind == "reference" ? createReferenceTrainingStep(setup, error)
@@ -218,7 +234,8 @@ int trainCommand(int argc, char **argv) {
   if (!step)
     return fail(kBadInput, specPath + ": " + error);
   if (benchSteps > 0)
-    return benchStep(*step, spec, data, benchSteps, secondsSince(compileStart));
+    return benchStep(*step, spec, data, benchSteps, secondsSince(compileStart),
+                     profile);
 
   std::printf("training %s: %lld samples (%lld validation), batch %lld, "
               "%lld steps per epoch\n",

@@ -116,6 +116,7 @@ public:
     // dropout keyed by (seed, lathe.step, op).
     request.trainingModeSeed = setup.seed;
     request.threads = setup.threads;
+    request.pipeline.profile = setup.profile;
     if (!setup.dumpIRDir.empty())
       request.dumpIRDir = setup.dumpIRDir + "/step";
     request.afterImport = [&](mlir::ModuleOp module, std::string &err) {
@@ -212,6 +213,10 @@ public:
   }
 
   std::vector<NamedTensor> gradients() const override { return gradients_; }
+  std::vector<KernelProfile> profile() const override {
+    return train_->profile();
+  }
+  void resetProfile() override { train_->resetProfile(); }
 
 private:
   /// @main (the imported forward + loss) becomes the step: training form,

@@ -22,6 +22,7 @@
 #ifndef LATHE_TOOLS_TRAINING_H
 #define LATHE_TOOLS_TRAINING_H
 
+#include "lathe/Session.h"
 #include "lathe/Tensor.h"
 
 #include <cstdint>
@@ -85,6 +86,10 @@ public:
   /// The gradients of the last step, before weight decay and clipping, named
   /// `grad/<param>` (TrainingSetup::keepGradients; empty otherwise).
   virtual std::vector<NamedTensor> gradients() const { return {}; }
+  /// The step's kernels and their time since construction or the last
+  /// resetProfile() (TrainingSetup::profile; empty otherwise).
+  virtual std::vector<KernelProfile> profile() const { return {}; }
+  virtual void resetProfile() {}
 };
 
 /// What a step implementation is built from.
@@ -105,6 +110,8 @@ struct TrainingSetup {
   std::string dumpIRDir;
   /// Threads of the compiled step's thread pool (0 = every core).
   int threads = 0;
+  /// Time each kernel of the compiled step (lathe train --bench --profile).
+  bool profile = false;
 };
 
 using TrainingStepFactory = std::function<std::unique_ptr<TrainingStep>(

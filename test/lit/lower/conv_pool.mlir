@@ -1,5 +1,9 @@
 // RUN: lathe-opt --lathe-lower-to-linalg %s | FileCheck %s
 
+// The tiled max-pool gradient's window positions (@max_pool_grad).
+// CHECK-DAG: #[[W00:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, 0, d4, 0)>
+// CHECK-DAG: #[[W11:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, 1, d4, 1)>
+// CHECK-DAG: #[[G:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d4)>
 // Window access o * stride + k * dilation; groups are an explicit loop (d1).
 // CHECK-DAG: #[[BIAS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2)>
 // CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 * 2 + d6, d4 * 2 + d7)>
@@ -103,6 +107,23 @@ func.func @conv_transpose(%x: tensor<1x4x3x3xf32>, %w: tensor<4x3x3x3xf32>, %b: 
 func.func @max_pool_with_indices(%x: tensor<1x1x5x5xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) {
   %0, %1 = lathe.max_pool_with_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false, storage_order = 1} : (tensor<1x1x5x5xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
   return %0, %1 : tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>
+}
+
+// The tiled max-pool gradient: the input split into [N, C, o, k, o, k],
+// one operand per window position (constant window indices), the first
+// strictly greater value wins (as for the indices above), and the output
+// gradient goes where the winner's position equals this element's.
+// CHECK-LABEL: func.func @max_pool_grad
+// CHECK: %[[XS:.*]] = tensor.expand_shape %arg0 {{\[\[}}0], [1], [2, 3], [4, 5]] output_shape [1, 2, 2, 2, 3, 2]
+// CHECK: linalg.generic {indexing_maps = [#[[W00]], #{{.*}}, #{{.*}}, #[[W11]], #[[G]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[XS]], %[[XS]], %[[XS]], %[[XS]], %arg1 :
+// CHECK: arith.cmpf ogt
+// CHECK: linalg.index 3
+// CHECK: linalg.index 5
+// CHECK: arith.cmpi eq
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3], [4, 5]] : tensor<1x2x2x2x3x2xf32> into tensor<1x2x4x6xf32>
+func.func @max_pool_grad(%x: tensor<1x2x4x6xf32>, %g: tensor<1x2x2x3xf32>) -> tensor<1x2x4x6xf32> {
+  %0 = lathe.max_pool_grad %x, %g {kernel_shape = array<i64: 2, 2>} : (tensor<1x2x4x6xf32>, tensor<1x2x2x3xf32>) -> tensor<1x2x4x6xf32>
+  return %0 : tensor<1x2x4x6xf32>
 }
 
 // Scatter in a loop (indices outside the index shape skipped), then the

@@ -58,3 +58,33 @@ func.func @main(%x: tensor<1x2x9xf32>, %w: tensor<3x2x2xf32>, %u: tensor<f32>) -
   %l = lathe.reduce_sum %c {axes = array<i64: 0, 1, 2>, keepdims = false} : (tensor<1x3x3xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Windows that tile the input (2x2, stride 2, 4x6 input) differentiate in
+// one elementwise op, lathe.max_pool_grad, with no indices or scatter.
+// CHECK-LABEL: func.func @main_grad(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<2x3x4x6xf32>
+// CHECK-NOT: lathe.max_pool_with_indices
+// CHECK-NOT: lathe.scatter_elements
+// CHECK: %[[DX:.*]] = lathe.max_pool_grad %[[X]], %{{.*}} {kernel_shape = array<i64: 2, 2>} : (tensor<2x3x4x6xf32>, tensor<2x3x2x3xf32>) -> tensor<2x3x4x6xf32>
+// CHECK: return %{{.*}}, %[[DX]]
+func.func @main(%x: tensor<2x3x4x6xf32>, %unused0: tensor<f32>, %unused1: tensor<f32>) -> tensor<f32> {
+  %p = lathe.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false} : (tensor<2x3x4x6xf32>) -> tensor<2x3x2x3xf32>
+  %l = lathe.reduce_sum %p {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : (tensor<2x3x2x3xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// A 5-wide input leaves its last element out of every 2-wide window: the
+// indices and the scatter stay.
+// CHECK-LABEL: func.func @main_grad(
+// CHECK-NOT: lathe.max_pool_grad
+// CHECK: lathe.max_pool_with_indices
+// CHECK: lathe.scatter_elements
+func.func @main(%x: tensor<1x1x5xf32>, %unused0: tensor<f32>, %unused1: tensor<f32>) -> tensor<f32> {
+  %p = lathe.max_pool %x {kernel_shape = array<i64: 2>, strides = array<i64: 2>, dilations = array<i64: 1>, pads = array<i64: 0, 0>, ceil_mode = false} : (tensor<1x1x5xf32>) -> tensor<1x1x2xf32>
+  %l = lathe.reduce_sum %p {axes = array<i64: 0, 1, 2>, keepdims = false} : (tensor<1x1x2xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
