@@ -635,6 +635,7 @@ struct MaxPoolGradLowering : OpConversionPattern<MaxPoolGradOp> {
           b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::SelectOp>(
                                            l, taken, a[positions], zero)});
         });
+    generic->setAttr(kMaxPoolGradAttr, rewriter.getDenseI64ArrayAttr(kernel));
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
         op, inType, generic.getResult(0), reassoc);
     return success();

@@ -12,6 +12,10 @@
 
 namespace lathe {
 
+/// The windows (kernel_shape) of a max_pool_grad's linalg.generic
+/// (passes/LowerConvPool.cpp), for lathe-vectorize-max-pool-grad.
+inline constexpr llvm::StringLiteral kMaxPoolGradAttr = "lathe.max_pool_grad";
+
 using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                               mlir::ValueRange)>;
 

@@ -290,6 +290,54 @@ def TileMatmul : Pass<"lathe-tile-matmul", "mlir::ModuleOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
+def TileReductions : Pass<"lathe-tile-reductions", "mlir::ModuleOp"> {
+  let summary = "Vector code for reductions along a contiguous last dim";
+  let description = [{
+    A linalg.generic on buffers that reduces one float input (indexed by
+    every loop in order, its last dim contiguous and the innermost loop a
+    reduction) into an output by `addf`, `maximumf` or `minimumf` becomes a
+    nest with the parallel loops outermost and, per output element, four
+    vector accumulators carried through every reduction loop (the
+    innermost one in vector steps, its tail whole vectors then one masked
+    load), combined and reduced across lanes once, then combined with the
+    output's initial value. LLVM leaves such a loop scalar: it may not
+    reassociate the float adds and cannot keep the accumulator, a memory
+    location, in a register. Inner loops shorter than one vector are left
+    alone.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "0",
+           "Vector register width in bits (0: the host's)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def VectorizeMaxPoolGrad : Pass<"lathe-vectorize-max-pool-grad", "mlir::ModuleOp"> {
+  let summary = "Vector code for the max-pool gradient over 2x2 tiling windows";
+  let description = [{
+    The linalg.generic lathe-lower-to-linalg makes of a `lathe.max_pool_grad`
+    with 2x2 windows (marked `lathe.max_pool_grad`), on buffers whose rows
+    are contiguous, becomes a loop nest over N, C and the window rows with
+    one step per `lanes` windows: two row loads of 2 x lanes elements,
+    even and odd lanes split by shuffles into the four window positions,
+    the first maximum found by the generic's comparisons in its order, the
+    output gradient selected at the winner and zero elsewhere, interleaved
+    back into two row stores. Windows of other shapes, and rows with a
+    window count that is not a multiple of 4, keep the scalar generic.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "0",
+           "Vector register width in bits (0: the host's)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def LowerCopies : Pass<"lathe-lower-copies", "mlir::func::FuncOp"> {
   let summary = "Turn memref.copy into linalg.copy";
   let description = [{

@@ -89,6 +89,8 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   if (options.optLevel > 0) {
     pm.addPass(createParallelize());
     pm.addPass(createTileMatmul());
+    pm.addPass(createTileReductions());
+    pm.addPass(createVectorizeMaxPoolGrad());
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMath());

@@ -152,6 +152,9 @@ TEST_F(GradientCheck, MaxPoolTilingWindows) {
   // lathe.max_pool_grad instead of indices and a scatter.
   check("  y = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (x)",
         {{"x", {2, 3, 4, 6}}});
+  // 8 windows per row pair: lathe-vectorize-max-pool-grad's vector code.
+  check("  y = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (x)",
+        {{"x", {2, 2, 4, 16}}}, 5);
   check("  y = MaxPool <kernel_shape = [3], strides = [3]> (x)",
         {{"x", {2, 2, 9}}}, 2);
   check("  y = MaxPool <kernel_shape = [1, 2, 3], strides = [1, 2, 3]> (x)",
@@ -205,6 +208,27 @@ TEST_F(GradientCheck, MaxPoolTiesGoToTheFirstMax) {
   ASSERT_EQ(out.size(), 2u);
   grad.assign(out[1].as<double>(), out[1].as<double>() + 8);
   EXPECT_EQ(grad, (std::vector<double>{0, 1, 0, 1, 0, 0, 0, 0}));
+
+  // Four windows in a row: the vector code (4 lanes of f64) picks the same.
+  // The output gradient is an input (w), not constant ones, so the
+  // gradient is not folded into the pooling kernel.
+  text = "<ir_version: 8, opset_import: [\"\" : 13]>\n"
+         "agraph (double[1,1,2,8] x, double[1,1,1,4] w) => (double loss) {\n"
+         "  y = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (x)\n"
+         "  z = Mul (y, w)\n"
+         "  loss = ReduceSum <keepdims = 0> (z)\n}\n";
+  auto s3 = compile("ties2d_vector.onnxtxt", text, options);
+  ASSERT_TRUE(s3);
+  Tensor x3(DType::F64, {1, 1, 2, 8}), w3(DType::F64, {1, 1, 1, 4});
+  double values3[] = {0, 5, 2, 7, 3, 3, 1, 2, 5, 5, 7, 1, 3, 3, 4, 4};
+  std::copy(values3, values3 + 16, x3.as<double>());
+  for (int i = 0; i < 4; ++i)
+    w3.as<double>()[i] = i + 1;
+  out = run(*s3, {x3, w3});
+  ASSERT_EQ(out.size(), 2u);
+  grad.assign(out[1].as<double>(), out[1].as<double>() + 16);
+  EXPECT_EQ(grad, (std::vector<double>{0, 1, 0, 2, 3, 0, 0, 0, //
+                                       0, 0, 0, 0, 0, 0, 4, 0}));
 }
 
 TEST_F(GradientCheck, GlobalPools) {

@@ -1,0 +1,194 @@
+// lathe-vectorize-max-pool-grad: the max-pool gradient over 2x2 windows
+// that tile the input (passes/LowerConvPool.cpp's generic, marked with
+// kMaxPoolGradAttr) becomes vector code on buffers. In the generic each
+// input element finds its window's first maximum again and writes one
+// element; LLVM keeps that scalar, as its stores run two apart. Here one
+// step takes `lanes` windows along a row pair:
+//
+//   row0 = x[n, c, o, 0, 2j : 2j + 2 lanes]     (one vector of 2 lanes)
+//   row1 = x[n, c, o, 1, 2j : 2j + 2 lanes]
+//   w00, w01 = even, odd lanes of row0; w10, w11 of row1
+//   best = w00, at = 0; for p in 1..3: at = w_p > best ? p : at (best too)
+//   out[n, c, o, 0, 2j ..] = interleave(at == 0 ? g : 0, at == 1 ? g : 0)
+//   out[n, c, o, 1, 2j ..] = interleave(at == 2 ? g : 0, at == 3 ? g : 0)
+//
+// with g = output_grad[n, c, o, j : j + lanes]: the same comparisons in the
+// same order as the generic, so the same element wins (ties: the first,
+// NaN never replaces). Other windows, and rows whose window count is not
+// a multiple of the lanes, keep the generic.
+#include "passes/LoweringUtils.h"
+#include "passes/MatchContraction.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+namespace lathe {
+#define GEN_PASS_DEF_VECTORIZEMAXPOOLGRAD
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// The generic's operands when it is a 2x2 gradient the pass handles:
+/// x [N, C, O1, 2, O2, 2] (four times), g [N, C, O1, O2], out like x.
+struct PoolGrad {
+  Value x, g, out;
+  MemRefType xType;
+  int64_t lanes;
+};
+
+std::optional<PoolGrad> matchPoolGrad(linalg::GenericOp op,
+                                      int64_t vectorBits) {
+  auto kernel = op->getAttrOfType<DenseI64ArrayAttr>(kMaxPoolGradAttr);
+  if (!kernel || kernel.asArrayRef() != ArrayRef<int64_t>{2, 2} ||
+      !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 5 ||
+      op.getNumDpsInits() != 1)
+    return std::nullopt;
+  PoolGrad pg;
+  pg.x = op.getDpsInputOperand(0)->get();
+  pg.g = op.getDpsInputOperand(4)->get();
+  pg.out = op.getDpsInitOperand(0)->get();
+  pg.xType = cast<MemRefType>(pg.x.getType());
+  auto outType = cast<MemRefType>(pg.out.getType());
+  if (pg.xType.getRank() != 6 || !pg.xType.hasStaticShape() ||
+      outType.getShape() != pg.xType.getShape())
+    return std::nullopt;
+  // The four window positions read the same input (lathe-parallelize may
+  // have given each its own, identical, subview).
+  for (unsigned i = 1; i < 4; ++i)
+    if (op.getDpsInputOperand(i)->get().getType() != pg.xType)
+      return std::nullopt;
+  // A row (o2, k2) must be contiguous in x, out and g.
+  auto rowContiguous = [](MemRefType t, int64_t dims) {
+    int64_t offset;
+    SmallVector<int64_t> strides;
+    if (failed(getStridesAndOffset(t, strides, offset)))
+      return false;
+    int64_t expected = 1;
+    for (int64_t i = t.getRank() - 1; i >= t.getRank() - dims; --i) {
+      if (strides[i] != expected)
+        return false;
+      expected *= t.getDimSize(i);
+    }
+    return true;
+  };
+  if (!rowContiguous(pg.xType, 2) || !rowContiguous(outType, 2) ||
+      !rowContiguous(cast<MemRefType>(pg.g.getType()), 1))
+    return std::nullopt;
+  Type et = pg.xType.getElementType();
+  if (!isa<FloatType>(et))
+    return std::nullopt;
+  int64_t windows = pg.xType.getDimSize(4);
+  pg.lanes = vectorBits / et.getIntOrFloatBitWidth();
+  while (pg.lanes > 1 && windows % pg.lanes)
+    pg.lanes /= 2;
+  if (pg.lanes < 4)
+    return std::nullopt;
+  return pg;
+}
+
+void emit(linalg::GenericOp op, const PoolGrad &pg) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type et = pg.xType.getElementType();
+  int64_t lanes = pg.lanes;
+  auto idx = [&](int64_t v) {
+    return b.create<arith::ConstantIndexOp>(loc, v).getResult();
+  };
+  // [N, C, O1, 2, 2 * O2]: a row pair's elements along the last dim.
+  SmallVector<ReassociationIndices> rows = {{0}, {1}, {2}, {3}, {4, 5}};
+  Value x = b.create<memref::CollapseShapeOp>(loc, pg.x, rows);
+  Value out = b.create<memref::CollapseShapeOp>(loc, pg.out, rows);
+  auto vec = VectorType::get({lanes}, et);
+  auto wide = VectorType::get({2 * lanes}, et);
+  auto ints = VectorType::get({lanes}, b.getI32Type());
+  SmallVector<int64_t> even, odd, interleave;
+  for (int64_t i = 0; i < lanes; ++i) {
+    even.push_back(2 * i);
+    odd.push_back(2 * i + 1);
+    interleave.push_back(i);
+    interleave.push_back(lanes + i);
+  }
+  Value zero = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(vec, b.getFloatAttr(et, 0)));
+  SmallVector<Value> position;
+  for (int64_t p = 0; p < 4; ++p)
+    position.push_back(b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(ints, b.getI32IntegerAttr(p))));
+
+  SmallVector<Value> ivs;
+  std::function<void(unsigned)> nest = [&](unsigned dim) {
+    if (dim == 3) {
+      auto f = b.create<scf::ForOp>(loc, idx(0), idx(pg.xType.getDimSize(4)),
+                                    idx(lanes));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(f.getBody());
+      Value j = f.getInductionVar();
+      Value col = b.create<arith::MulIOp>(loc, j, idx(2));
+      Value w[4];
+      for (int64_t r = 0; r < 2; ++r) {
+        Value row = b.create<vector::LoadOp>(
+            loc, wide, x, ValueRange{ivs[0], ivs[1], ivs[2], idx(r), col});
+        w[2 * r] = b.create<vector::ShuffleOp>(loc, row, row, even);
+        w[2 * r + 1] = b.create<vector::ShuffleOp>(loc, row, row, odd);
+      }
+      Value best = w[0], at = position[0];
+      for (int64_t p = 1; p < 4; ++p) {
+        Value greater =
+            b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, w[p], best);
+        best = b.create<arith::SelectOp>(loc, greater, w[p], best);
+        at = b.create<arith::SelectOp>(loc, greater, position[p], at);
+      }
+      Value g = b.create<vector::LoadOp>(loc, vec, pg.g,
+                                         ValueRange{ivs[0], ivs[1], ivs[2], j});
+      Value taken[4];
+      for (int64_t p = 0; p < 4; ++p)
+        taken[p] = b.create<arith::SelectOp>(
+            loc,
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, at,
+                                    position[p]),
+            g, zero);
+      for (int64_t r = 0; r < 2; ++r) {
+        Value row = b.create<vector::ShuffleOp>(loc, taken[2 * r],
+                                                taken[2 * r + 1], interleave);
+        b.create<vector::StoreOp>(
+            loc, row, out, ValueRange{ivs[0], ivs[1], ivs[2], idx(r), col});
+      }
+      return;
+    }
+    auto f = b.create<scf::ForOp>(loc, idx(0), idx(pg.xType.getDimSize(dim)),
+                                  idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(f.getBody());
+    ivs.push_back(f.getInductionVar());
+    nest(dim + 1);
+    ivs.pop_back();
+  };
+  nest(0);
+  op->erase();
+}
+
+struct VectorizeMaxPoolGradPass
+    : impl::VectorizeMaxPoolGradBase<VectorizeMaxPoolGradPass> {
+  using VectorizeMaxPoolGradBase::VectorizeMaxPoolGradBase;
+
+  void runOnOperation() override {
+    int64_t bits = vectorBits > 0 ? vectorBits : hostVectorTarget().bits;
+    SmallVector<std::pair<linalg::GenericOp, PoolGrad>> found;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (std::optional<PoolGrad> pg = matchPoolGrad(op, bits))
+        found.push_back({op, *pg});
+    });
+    for (auto &[op, pg] : found)
+      emit(op, pg);
+  }
+};
+
+} // namespace
+} // namespace lathe
