@@ -103,8 +103,15 @@ def torch_step_ms(model, x, y, make_opt, steps, threads):
 
 def write_spec(work, name, model, x, y, opt_text):
     onnx_path = os.path.join(work, name + ".onnx")
+    # Exported from eval mode with TrainingMode.PRESERVE: BatchNormalization
+    # stays a node (PyTorch 1.13 folds it into the Conv otherwise, leaving
+    # lathe a model without it while PyTorch trains with it), and lathe
+    # trains it with batch statistics, as PyTorch in train mode does.
+    model.eval()
     torch.onnx.export(model, x, onnx_path, input_names=["x"], output_names=["logits"],
-                      opset_version=13, do_constant_folding=False)
+                      opset_version=13, do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.PRESERVE)
+    model.train()
     np.savez(os.path.join(work, name + ".npz"), x=x.numpy(), y=y.numpy())
     spec = os.path.join(work, name + ".pbtxt")
     with open(spec, "w") as f:

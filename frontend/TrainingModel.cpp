@@ -60,6 +60,45 @@ void storeTensor(const Tensor &t, onnx::TensorProto &proto) {
   proto.set_raw_data(std::string(t.data.begin(), t.data.end()));
 }
 
+/// PyTorch's exporter merges initializers of equal value (BatchNorm
+/// weights of ones, biases and running means of zeros, across layers of one
+/// width) into one and reads the others through Identity nodes named as the
+/// parameters were. Trained, each is a parameter or running statistic of
+/// its own: every Identity of an initializer becomes an initializer again,
+/// a copy under the Identity's output name.
+void splitSharedInitializers(onnx::GraphProto &graph) {
+  std::map<std::string, int> inits;
+  for (int i = 0; i < graph.initializer_size(); ++i)
+    inits[graph.initializer(i).name()] = i;
+  std::set<std::string> outputs;
+  for (const auto &o : graph.output())
+    outputs.insert(o.name());
+  std::vector<onnx::TensorProto> copies;
+  auto *nodes = graph.mutable_node();
+  int kept = 0;
+  for (int i = 0; i < nodes->size(); ++i) {
+    const onnx::NodeProto &node = nodes->Get(i);
+    auto it = node.op_type() == "Identity" && node.input_size() == 1 &&
+                      node.output_size() == 1 && node.domain().empty() &&
+                      !outputs.count(node.output(0)) &&
+                      !inits.count(node.output(0))
+                  ? inits.find(node.input(0))
+                  : inits.end();
+    if (it == inits.end()) {
+      if (kept != i)
+        nodes->SwapElements(kept, i);
+      ++kept;
+      continue;
+    }
+    copies.push_back(graph.initializer(it->second));
+    copies.back().set_name(node.output(0));
+  }
+  while (nodes->size() > kept)
+    nodes->RemoveLast();
+  for (auto &t : copies)
+    *graph.add_initializer() = std::move(t);
+}
+
 } // namespace
 
 bool TrainingModel::load(const TrainingSpec &spec, const std::string &specPath,
@@ -76,6 +115,7 @@ bool TrainingModel::load(const TrainingSpec &spec, const std::string &specPath,
   };
   if (!loadOnnxModel(path_, *model_, error))
     return specError("model.path", path_ + ": " + error);
+  splitSharedInitializers(*model_->mutable_graph());
   const onnx::GraphProto &graph = model_->graph();
 
   std::set<std::string> initNames;

@@ -86,10 +86,32 @@ class BNCNN(nn.Module):
         return self.fc2(torch.relu(self.bn1d(self.fc1(x.flatten(1)))))
 
 
+class SharedInitCNN(nn.Module):
+    """Two BatchNorms of one width with their default initial values: the
+    exporter stores one copy of each equal initializer (weights of ones,
+    biases and running means of zeros, variances of ones) and reads the
+    others through Identity nodes, which training must split again."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4 * 4 * 4, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = F.max_pool2d(torch.relu(self.bn2(self.conv2(x))), 2)
+        return self.fc(x.flatten(1))
+
+
 def make_model(kind):
     torch.manual_seed(0)
     if kind == "cnn":
         return CNN()
+    if kind == "bn_shared":
+        return SharedInitCNN()
     if kind == "bn":
         model = BNCNN()
         # Non-trivial starting statistics, so that their update is checked.
@@ -116,6 +138,7 @@ def configs(group):
         out = {"cnn_" + k: ("cnn", ce, v) for k, v in opt.items()}
         out["bn_momentum"] = ("bn", ce, opt["momentum"])
         out["bn_adam"] = ("bn", ce, opt["adam"])
+        out["bn_shared_momentum"] = ("bn_shared", ce, opt["momentum"])
         return out
     if group == "mlp":
         out = {"mlp_" + k: ("mlp", ce, v) for k, v in opt.items()}
@@ -278,6 +301,11 @@ def main():
                           input_names=["image"], output_names=["out"], opset_version=13,
                           do_constant_folding=False,
                           training=torch.onnx.TrainingMode.PRESERVE)
+        if kind == "bn_shared":
+            graph = onnx.load(os.path.join(d, "m.onnx")).graph
+            if not any(n.op_type == "Identity" for n in graph.node):
+                failures.append(name + ": the export shares no initializer "
+                                "(no Identity nodes): the case tests nothing")
         # ONNX names of the parameters are the PyTorch names (no folding).
         loss_kind = parse_block(loss_block)["kind"]
         y = y_all
