@@ -35,6 +35,26 @@ bool sameKernel(Operation *producer, Operation *consumer) {
          producer->getLoc() == consumer->getLoc();
 }
 
+/// Fusing would redo the producer's arithmetic for every element of a
+/// broadcast: the consumer reads the operand through a map that drops loops
+/// (a per-channel statistic read by every element of [N, C, H, W]) and the
+/// producer computes something (a divide, a square root), where a copy or
+/// a cast would cost nothing. Kept apart, it runs once per element of its
+/// own small result.
+bool computesPerBroadcast(OpOperand *fused) {
+  auto consumer = dyn_cast<linalg::GenericOp>(fused->getOwner());
+  auto producer = fused->get().getDefiningOp<linalg::GenericOp>();
+  if (!consumer || !producer)
+    return false;
+  AffineMap map = consumer.getMatchingIndexingMap(fused);
+  if (map.getNumResults() == map.getNumDims())
+    return false;
+  for (Operation &op : producer.getBody()->without_terminator())
+    if (!isa<arith::ExtFOp, arith::TruncFOp, arith::BitcastOp>(op))
+      return true;
+  return false;
+}
+
 /// The largest divisor of `size` not above `limit` (tiles that divide their
 /// dim keep every buffer static, so the memory planner can place it).
 int64_t dividingTile(int64_t size, int64_t limit) {
@@ -78,7 +98,8 @@ struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
     linalg::populateElementwiseOpsFusionPatterns(
         patterns, [](OpOperand *fused) {
           Operation *producer = fused->get().getDefiningOp();
-          return producer && sameKernel(producer, fused->getOwner());
+          return producer && sameKernel(producer, fused->getOwner()) &&
+                 !computesPerBroadcast(fused);
         });
     // A reshape between a contraction and its epilogue (grouped Conv's
     // collapse of [N, G, F/G, ...]) moves past the epilogue, so that the

@@ -157,14 +157,26 @@ struct BatchNormTrainingLowering : OpConversionPattern<BatchNormTrainingOp> {
     Moments m = moments(rewriter, loc, x, channelReduced(rank, false));
     float eps = op.getEpsilon().convertToFloat();
     AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    Value y = mapOver(rewriter, loc, outType,
-                      {x, m.mean, m.var, adaptor.getScale(), adaptor.getBias()},
-                      {id, m.map, m.map, m.map, m.map},
-                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                        Value n = standardise(b, l, a[0], a[1], a[2], eps);
-                        return b.create<arith::AddFOp>(
-                            l, b.create<arith::MulFOp>(l, a[3], n), a[4]);
-                      });
+    // Once per channel: scale / sqrt(var + epsilon); per element only
+    // (x - mean) * factor + bias, no divide or square root (lathe-fuse-groups
+    // keeps the per-channel op apart, see computesPerBroadcast).
+    auto keptType = cast<RankedTensorType>(m.mean.getType());
+    Value factor = buildElementwise(
+        rewriter, loc, keptType, {adaptor.getScale(), m.var},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value denom = b.create<math::SqrtOp>(
+              l, b.create<arith::AddFOp>(
+                     l, a[1], floatConst(b, l, a[1].getType(), eps)));
+          return b.create<arith::DivFOp>(l, a[0], denom);
+        });
+    Value y =
+        mapOver(rewriter, loc, outType, {x, m.mean, factor, adaptor.getBias()},
+                {id, m.map, m.map, m.map},
+                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  Value centred = b.create<arith::SubFOp>(l, a[0], a[1]);
+                  return b.create<arith::AddFOp>(
+                      l, b.create<arith::MulFOp>(l, centred, a[2]), a[3]);
+                });
     double momentum = op.getMomentum().convertToFloat();
     auto update = [&](Value running, Value batch) {
       return buildElementwise(

@@ -293,17 +293,46 @@ def TileMatmul : Pass<"lathe-tile-matmul", "mlir::ModuleOp"> {
 def TileReductions : Pass<"lathe-tile-reductions", "mlir::ModuleOp"> {
   let summary = "Vector code for reductions along a contiguous last dim";
   let description = [{
-    A linalg.generic on buffers that reduces one float input (indexed by
-    every loop in order, its last dim contiguous and the innermost loop a
-    reduction) into an output by `addf`, `maximumf` or `minimumf` becomes a
-    nest with the parallel loops outermost and, per output element, four
-    vector accumulators carried through every reduction loop (the
-    innermost one in vector steps, its tail whole vectors then one masked
-    load), combined and reduced across lanes once, then combined with the
-    output's initial value. LLVM leaves such a loop scalar: it may not
-    reassociate the float adds and cannot keep the accumulator, a memory
-    location, in a register. Inner loops shorter than one vector are left
-    alone.
+    A linalg.generic on buffers whose body is `out = out op term`, with
+    `op` one of `addf`, `maximumf`, `minimumf` and `term` an elementwise
+    expression (arith and math ops) of its inputs, whose innermost loop is
+    a reduction that every input indexed by it reads along its contiguous
+    last dim, becomes a nest with the parallel loops outermost and, per
+    output element, four vector accumulators carried through every
+    reduction loop: the innermost one in vector steps (its tail whole
+    vectors, then one masked, whose lanes past the end keep the
+    accumulator), `term` computed on vectors (the other inputs, such as a
+    per-channel mean, loaded once per step and broadcast), combined and
+    reduced across lanes once, then combined with the output's initial
+    value. LLVM leaves such a loop scalar: it may not reassociate the float
+    adds and cannot keep the accumulator, a memory location, in a register.
+    Inner loops shorter than one vector are left alone.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "0",
+           "Vector register width in bits (0: the host's)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def VectorizeElementwise : Pass<"lathe-vectorize-elementwise", "mlir::ModuleOp"> {
+  let summary = "Vector code for elementwise ops on buffers";
+  let description = [{
+    A linalg.generic on buffers with every loop parallel, one output it
+    writes without reading along its contiguous last dim (the innermost
+    loop), a body of scalar arith and math ops, and inputs that are either
+    read along their contiguous last dim by the innermost loop or not
+    indexed by it, becomes a loop nest over the outer dims with vector
+    steps along the innermost one (a masked last step): inputs loaded a
+    vector at a time or, when not indexed by the innermost loop (a
+    per-channel scale), loaded once per step and broadcast, the body's ops
+    applied to vectors, one vector store. LLVM's loop vectoriser leaves
+    many of these scalar, as every buffer is a view of the one arena and it
+    cannot prove the output apart from the inputs. Inner dims shorter than
+    a vector are left alone.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "0",

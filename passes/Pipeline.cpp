@@ -91,6 +91,7 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
     pm.addPass(createTileMatmul());
     pm.addPass(createTileReductions());
     pm.addPass(createVectorizeMaxPoolGrad());
+    pm.addPass(createVectorizeElementwise());
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMath());
@@ -105,6 +106,9 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  // Math on vectors without an LLVM intrinsic or approximation (tanh and
+  // erf on f64) becomes libm calls on extracted lanes: vector ops again.
+  pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   ConvertFuncToLLVMPassOptions funcOptions;

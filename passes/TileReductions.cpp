@@ -1,8 +1,9 @@
 // lathe-tile-reductions: reductions on buffers whose innermost loop runs
-// along the input's contiguous last dim (ReduceSum over the spatial dims,
-// a convolution's bias gradient, BatchNorm's batch sums) become vector
-// code. LLVM keeps such a loop scalar: reassociating a float sum is not
-// allowed to it, and the accumulator is a memory location it cannot prove
+// along a contiguous last dim (ReduceSum over the spatial dims, a
+// convolution's bias gradient, BatchNorm's mean, variance and backward sums
+// such as sum(dy * x), softmax's max and sum of exp) become vector code.
+// LLVM keeps such a loop scalar: reassociating a float sum is not allowed
+// to it, and the accumulator is a memory location it cannot prove
 // unaliased, so each element costs a load, an add and a store in one chain.
 // Here each output element gets four vector accumulators in registers over
 // every reduction loop, combined and added to the output once:
@@ -10,14 +11,19 @@
 //   for parallel dims p...             (outermost: one output element each)
 //     acc[0..3] = identity
 //     for the other reduction dims r...
-//       for k in K step 4 * lanes:     acc[u] = acc[u] op x[p, r, k + u *
-//       lanes] tail: whole vectors, then one masked
+//       for k in K step 4 * lanes:     acc[u] = acc[u] op term(x[p, r, k + u *
+//       lanes], ..) tail: whole vectors, then one masked (masked lanes keep
+//       acc)
 //     out[p] = out[p] op reduce(acc[0] op acc[1] op acc[2] op acc[3])
 //
-// The summation order changes (as in any vectorised BLAS or framework);
-// it is fixed at compile time, so results do not depend on the thread count.
+// `term` is the body's elementwise expression applied to vectors: inputs
+// indexed by the innermost loop are loaded a vector at a time, the others
+// (a per-channel mean) once per step and broadcast. The summation order
+// changes (as in any vectorised BLAS or framework); it is fixed at compile
+// time, so results do not depend on the thread count.
 #include "passes/MatchContraction.h"
 #include "passes/Passes.h"
+#include "passes/VectorBody.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -39,58 +45,64 @@ namespace {
 /// How the body combines: `out = in op out`.
 enum class Combine { Add, Max, Min };
 
-/// A reduction the pass rewrites: one float input indexed by every loop in
-/// order (so its last dim is the innermost loop, a reduction), one output
-/// indexed by a subset of the loops, a body of one combining op.
+/// A reduction the pass rewrites: `out = out op term(inputs)`, with `term`
+/// an elementwise expression (arith and math ops) of the inputs. An input
+/// indexed by the innermost loop (a reduction) must have it as its last,
+/// contiguous dim: it is read a vector at a time; the others are read once
+/// per vector step and broadcast. The output is indexed by parallel loops.
 struct Reduction {
   linalg::GenericOp op;
   Combine combine;
+  Operation *combineOp;
+  Value term;
   SmallVector<int64_t> ranges;
+  SmallVector<bool> alongInner; // per input: indexed by the innermost loop
 };
 
 std::optional<Reduction> matchReduction(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
-      op.getNumDpsInits() != 1)
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumDpsInputs() < 1)
     return std::nullopt;
-  auto inType = dyn_cast<MemRefType>(op.getDpsInputOperand(0)->get().getType());
   auto outType = dyn_cast<MemRefType>(op.getDpsInitOperand(0)->get().getType());
-  if (!inType || !outType || !inType.hasStaticShape() ||
-      !outType.hasStaticShape() || !isa<FloatType>(inType.getElementType()) ||
-      inType.getElementType() != outType.getElementType())
+  if (!outType || !outType.hasStaticShape() ||
+      !isa<FloatType>(outType.getElementType()))
     return std::nullopt;
-  // Contiguous last dim: vector loads read consecutive elements.
-  int64_t offset;
-  SmallVector<int64_t> strides;
-  if (failed(getStridesAndOffset(inType, strides, offset)) || strides.empty() ||
-      strides.back() != 1)
-    return std::nullopt;
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   unsigned loops = op.getNumLoops();
-  if (!maps[0].isIdentity() || !maps[1].isProjectedPermutation() || loops < 1 ||
-      loops > 8)
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (loops < 1 || loops > 8 || llvm::any_of(ranges, ShapedType::isDynamic))
     return std::nullopt;
   auto iterators = op.getIteratorTypesArray();
   if (iterators.back() != utils::IteratorType::reduction)
     return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   // The output is indexed by parallel loops only: each of its elements is
   // one reduction's result.
-  for (AffineExpr e : maps[1].getResults())
-    if (iterators[cast<AffineDimExpr>(e).getPosition()] !=
-        utils::IteratorType::parallel)
+  AffineMap outMap = maps.back();
+  if (!outMap.isProjectedPermutation(/*allowZeroInResults=*/true))
+    return std::nullopt;
+  for (AffineExpr e : outMap.getResults())
+    if (auto d = dyn_cast<AffineDimExpr>(e);
+        d && iterators[d.getPosition()] != utils::IteratorType::parallel)
       return std::nullopt;
-  // The body: yield (in op out) or (out op in).
+  Reduction red{op, Combine::Add, nullptr, Value(), ranges, {}};
+  std::optional<SmallVector<bool>> along = classifyInputs(op, loops - 1);
+  if (!along || !llvm::is_contained(*along, true))
+    return std::nullopt;
+  red.alongInner = *along;
+  // The body: yield (out op term) or (term op out); the other ops scalar
+  // arith or math on the inputs.
   Block &body = op.getRegion().front();
-  if (body.getOperations().size() != 2)
+  Value out = body.getArguments().back();
+  Operation *yield = body.getTerminator();
+  Operation *combineOp = yield->getOperand(0).getDefiningOp();
+  if (!combineOp || combineOp->getBlock() != &body ||
+      combineOp->getNumOperands() != 2 || !out.hasOneUse())
     return std::nullopt;
-  Operation *combineOp = &body.front();
-  if (combineOp->getNumOperands() != 2 ||
-      body.getTerminator()->getOperand(0) != combineOp->getResult(0))
-    return std::nullopt;
-  Value in = body.getArgument(0), out = body.getArgument(1);
   Value l = combineOp->getOperand(0), r = combineOp->getOperand(1);
-  if (!((l == in && r == out) || (l == out && r == in)))
+  if (l != out && r != out)
     return std::nullopt;
-  Reduction red{op, Combine::Add, {}};
+  red.term = l == out ? r : l;
+  red.combineOp = combineOp;
   if (isa<arith::AddFOp>(combineOp))
     red.combine = Combine::Add;
   else if (isa<arith::MaximumFOp>(combineOp))
@@ -99,7 +111,8 @@ std::optional<Reduction> matchReduction(linalg::GenericOp op) {
     red.combine = Combine::Min;
   else
     return std::nullopt;
-  red.ranges.assign(inType.getShape().begin(), inType.getShape().end());
+  if (!hasVectorBody(op, combineOp))
+    return std::nullopt;
   return red;
 }
 
@@ -107,12 +120,11 @@ class ReductionEmitter {
 public:
   ReductionEmitter(Reduction r, int64_t vectorBits)
       : r(r), b(r.op), loc(r.op.getLoc()) {
-    in = r.op.getDpsInputOperand(0)->get();
-    et = cast<MemRefType>(in.getType()).getElementType();
+    out = r.op.getDpsInitOperand(0)->get();
+    et = cast<MemRefType>(out.getType()).getElementType();
     lanes = vectorBits / et.getIntOrFloatBitWidth();
     vecType = VectorType::get({lanes}, et);
-    out = r.op.getDpsInitOperand(0)->get();
-    outMap = r.op.getIndexingMapsArray()[1];
+    outMap = r.op.getIndexingMapsArray().back();
     auto iterators = r.op.getIteratorTypesArray();
     for (unsigned d = 0; d + 1 < iterators.size(); ++d)
       (iterators[d] == utils::IteratorType::parallel ? parallel : outer)
@@ -190,13 +202,19 @@ private:
     return SmallVector<Value>(f.getResults());
   }
 
-  Value load(Value k, Value mask) {
+  /// The term at innermost position k (lanes k..k+lanes), vectorised.
+  Value term(Value k, Value mask) {
     ivs[inner] = k;
-    if (mask) {
-      Value pass = b.create<vector::SplatOp>(loc, vecType, identity);
-      return b.create<vector::MaskedLoadOp>(loc, vecType, in, ivs, mask, pass);
-    }
-    return b.create<vector::LoadOp>(loc, vecType, in, ivs);
+    return emitVectorBody(b, loc, r.op, r.alongInner, ivs, inner, lanes, mask,
+                          r.combineOp, r.term);
+  }
+
+  /// acc op term(k), the lanes past the end (mask) keeping acc.
+  Value accumulate(Value acc, Value k, Value mask) {
+    Value next = combine(acc, term(k, mask));
+    if (mask)
+      next = b.create<arith::SelectOp>(loc, mask, next, acc);
+    return next;
   }
 
   SmallVector<Value> innerLoop(ValueRange accIn) {
@@ -213,7 +231,7 @@ private:
       for (int64_t u = 0; u < unroll; ++u) {
         Value k =
             b.create<arith::AddIOp>(loc, f.getInductionVar(), idx(u * lanes));
-        next.push_back(combine(f.getRegionIterArgs()[u], load(k, Value())));
+        next.push_back(accumulate(f.getRegionIterArgs()[u], k, Value()));
       }
       b.create<scf::YieldOp>(loc, next);
       b.setInsertionPointAfter(f);
@@ -222,11 +240,11 @@ private:
     // The tail: whole vectors, then a masked one.
     int64_t k = kFull, u = 0;
     for (; k + lanes <= K; k += lanes, u = (u + 1) % unroll)
-      acc[u] = combine(acc[u], load(idx(k), Value()));
+      acc[u] = accumulate(acc[u], idx(k), Value());
     if (k < K) {
       Value mask = b.create<vector::CreateMaskOp>(
           loc, VectorType::get({lanes}, b.getI1Type()), ValueRange{idx(K - k)});
-      acc[u] = combine(acc[u], load(idx(k), mask));
+      acc[u] = accumulate(acc[u], idx(k), mask);
     }
     return acc;
   }
@@ -243,9 +261,7 @@ private:
     for (int64_t u = 1; u < unroll; ++u)
       total = combine(total, acc[u]);
     Value reduced = b.create<vector::ReductionOp>(loc, kind(), total);
-    SmallVector<Value> at;
-    for (AffineExpr e : outMap.getResults())
-      at.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+    SmallVector<Value> at = indicesAt(b, loc, outMap, ivs);
     Value old = b.create<memref::LoadOp>(loc, out, at);
     b.create<memref::StoreOp>(loc, combine(old, reduced), out, at);
   }
@@ -256,7 +272,7 @@ private:
   Type et;
   int64_t lanes;
   VectorType vecType;
-  Value in, out, identity;
+  Value out, identity;
   AffineMap outMap;
   SmallVector<unsigned> parallel, outer;
   unsigned inner;
@@ -275,9 +291,9 @@ struct TileReductionsPass : impl::TileReductionsBase<TileReductionsPass> {
     });
     for (Reduction &r : found) {
       // Too short to fill one vector: the loop nest is as good.
-      auto inType =
-          cast<MemRefType>(r.op.getDpsInputOperand(0)->get().getType());
-      if (r.ranges.back() < bits / inType.getElementTypeBitWidth())
+      auto outType =
+          cast<MemRefType>(r.op.getDpsInitOperand(0)->get().getType());
+      if (r.ranges.back() < bits / outType.getElementTypeBitWidth())
         continue;
       ReductionEmitter(r, bits).emit();
     }

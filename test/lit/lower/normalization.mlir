@@ -14,8 +14,15 @@
 // CHECK: linalg.generic {indexing_maps = [#[[ID4]], #[[CH]], #[[CH]]], iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
 // CHECK: arith.subf
 // CHECK: arith.mulf
-// CHECK: linalg.generic {indexing_maps = [#[[ID4]], #[[CH]], #[[CH]], #[[CH]], #[[CH]], #[[ID4]]]
+// The normalisation: scale / sqrt(var + epsilon) once per channel, then
+// (x - mean) * factor + bias per element (no square root or divide there).
 // CHECK: math.sqrt
+// CHECK: arith.divf
+// CHECK: linalg.generic {indexing_maps = [#[[ID4]], #[[CH]], #[[CH]], #[[CH]], #[[ID4]]]
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.subf
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.addf
 // Running statistics: mean * 0.9 + batch_mean * 0.1.
 // CHECK: arith.constant 0.899999976 : f32
 // CHECK: arith.constant 0.100000024 : f32

@@ -44,3 +44,27 @@ func.func @chains(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
   %3 = lathe.abs %2 : (tensor<8xf32>) -> tensor<8xf32>
   return %2, %3 : tensor<8xf32>, tensor<8xf32>
 }
+
+// One op's lowering (BatchNorm in training mode, all at one location) is one
+// kernel where its pieces have one shape, but a per-channel piece that
+// computes (the mean's divide by the count, scale / sqrt(var + epsilon))
+// stays its own op: fused, it would run once per element of [N, C, H, W].
+// CHECK-LABEL: func.func @per_channel_math
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel"]
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.divf
+// CHECK: math.sqrt
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.subf
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.addf
+// CHECK-NEXT: linalg.yield
+// NOGROUPS-LABEL: func.func @per_channel_math
+// NOGROUPS: math.sqrt
+// NOGROUPS: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// NOGROUPS-NOT: math.sqrt
+func.func @per_channel_math(%x: tensor<2x3x4x5xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<2x3x4x5xf32> {
+  %y, %rm, %rv, %bm, %bv = lathe.batch_norm_training %x, %s, %b, %m, %v {epsilon = 1.0e-5 : f32, momentum = 0.9 : f32} : (tensor<2x3x4x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3x4x5xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
+  return %y : tensor<2x3x4x5xf32>
+}

@@ -60,24 +60,71 @@ func.func @row_max(%x: memref<5x64xf32>, %y: memref<5xf32>) {
 
 // -----
 
-// Left alone: a reduction along a parallel last dim (column sums), a body
-// that is not one combining op (a sum of squares), and a row of 5 (less
-// than a vector).
+// BatchNorm's variance: sum((x - mean)^2) per channel, the mean read once
+// per step and broadcast, the body's ops applied to vectors.
+// CHECK-LABEL: func.func @variance(
+// CHECK-SAME: %[[X:.*]]: memref<2x3x16xf32>, %[[M:.*]]: memref<3xf32>, %[[V:.*]]: memref<3xf32>)
+// CHECK: scf.for %[[C:.*]] = %{{.*}} to %c3
+// CHECK: scf.for %[[N:.*]] = {{.*}} iter_args(
+// CHECK: %[[XV:.*]] = vector.load %[[X]][%[[N]], %[[C]], %{{.*}}] : memref<2x3x16xf32>, vector<8xf32>
+// CHECK: %[[MS:.*]] = memref.load %[[M]][%[[C]]]
+// CHECK: %[[MV:.*]] = vector.splat %[[MS]] : vector<8xf32>
+// CHECK: %[[D:.*]] = arith.subf %[[XV]], %[[MV]] : vector<8xf32>
+// CHECK: %[[SQ:.*]] = arith.mulf %[[D]], %[[D]] : vector<8xf32>
+// CHECK: arith.addf %{{.*}}, %[[SQ]] : vector<8xf32>
+// CHECK: vector.reduction <add>
+func.func @variance(%x: memref<2x3x16xf32>, %m: memref<3xf32>, %v: memref<3xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d1)>, affine_map<(d0, d1, d2) -> (d1)>], iterator_types = ["reduction", "parallel", "reduction"]}
+      ins(%x, %m : memref<2x3x16xf32>, memref<3xf32>) outs(%v : memref<3xf32>) {
+  ^bb0(%a: f32, %mean: f32, %acc: f32):
+    %d = arith.subf %a, %mean : f32
+    %sq = arith.mulf %d, %d : f32
+    %r = arith.addf %acc, %sq : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A masked tail with a term that is not 0 at a 0 input (exp): the lanes
+// past the end keep the accumulator through a select.
+// CHECK-LABEL: func.func @sum_exp(
+// CHECK: %[[MASK:.*]] = vector.create_mask %c4{{.*}} : vector<8xi1>
+// CHECK: vector.maskedload
+// CHECK: %[[E:.*]] = math.exp %{{.*}} : vector<8xf32>
+// CHECK: %[[S:.*]] = arith.addf %[[ACC:.*]], %[[E]] : vector<8xf32>
+// CHECK: arith.select %[[MASK]], %[[S]], %[[ACC]] : vector<8xi1>, vector<8xf32>
+func.func @sum_exp(%x: memref<2x12xf32>, %y: memref<2xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<2x12xf32>) outs(%y : memref<2xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %e = math.exp %a : f32
+    %r = arith.addf %e, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: a reduction along a parallel last dim (column sums), an
+// input read across the innermost loop (a transposed operand), and a row
+// of 5 (less than a vector).
 // CHECK-LABEL: func.func @untouched(
 // CHECK-COUNT-3: linalg.generic
 // CHECK-NOT: vector.
-func.func @untouched(%x: memref<5x64xf32>, %c: memref<64xf32>, %s: memref<5xf32>, %z: memref<4x5xf32>, %t: memref<4xf32>) {
+func.func @untouched(%x: memref<5x64xf32>, %c: memref<64xf32>, %xt: memref<64x5xf32>, %s: memref<5xf32>, %z: memref<4x5xf32>, %t: memref<4xf32>) {
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]}
       ins(%x : memref<5x64xf32>) outs(%c : memref<64xf32>) {
   ^bb0(%a: f32, %acc: f32):
     %r = arith.addf %a, %acc : f32
     linalg.yield %r : f32
   }
-  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
-      ins(%x : memref<5x64xf32>) outs(%s : memref<5xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%xt : memref<64x5xf32>) outs(%s : memref<5xf32>) {
   ^bb0(%a: f32, %acc: f32):
-    %sq = arith.mulf %a, %a : f32
-    %r = arith.addf %sq, %acc : f32
+    %r = arith.addf %a, %acc : f32
     linalg.yield %r : f32
   }
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
