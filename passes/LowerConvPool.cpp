@@ -240,9 +240,19 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
                  op.getStrides(), op.getDilations(), op.getPads());
     Value x = padSpatial(rewriter, loc, adaptor.getInput(),
                          op.getPads().take_front(s), high, lowest);
-    rewriter.replaceOp(op, poolWindow(rewriter, loc, x, outType,
-                                      op.getKernelShape(), op.getStrides(),
-                                      op.getDilations(), lowest, combine));
+    Value pooled =
+        poolWindow(rewriter, loc, x, outType, op.getKernelShape(),
+                   op.getStrides(), op.getDilations(), lowest, combine);
+    // 2x2 windows at stride 2 over the unpadded input: vector code in
+    // lathe-vectorize-max-pool.
+    const int64_t twoByTwo[] = {2, 2};
+    ArrayRef<int64_t> two(twoByTwo);
+    if (combine == Combine::MaxF && op.getKernelShape() == two &&
+        op.getStrides() == two &&
+        llvm::all_of(op.getDilations(), [](int64_t d) { return d == 1; }) &&
+        x == adaptor.getInput())
+      pooled.getDefiningOp()->setAttr(kMaxPool2x2Attr, rewriter.getUnitAttr());
+    rewriter.replaceOp(op, pooled);
     return success();
   }
 };

@@ -13,8 +13,11 @@
 namespace lathe {
 
 /// The windows (kernel_shape) of a max_pool_grad's linalg.generic
-/// (passes/LowerConvPool.cpp), for lathe-vectorize-max-pool-grad.
+/// (passes/LowerConvPool.cpp), for lathe-vectorize-max-pool.
 inline constexpr llvm::StringLiteral kMaxPoolGradAttr = "lathe.max_pool_grad";
+/// A float max pool's linalg.generic with 2x2 windows at stride 2 over an
+/// unpadded input, for the same pass.
+inline constexpr llvm::StringLiteral kMaxPool2x2Attr = "lathe.max_pool_2x2";
 
 using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                               mlir::ValueRange)>;

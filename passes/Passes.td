@@ -344,18 +344,22 @@ def VectorizeElementwise : Pass<"lathe-vectorize-elementwise", "mlir::ModuleOp">
                            "mlir::vector::VectorDialect"];
 }
 
-def VectorizeMaxPoolGrad : Pass<"lathe-vectorize-max-pool-grad", "mlir::ModuleOp"> {
-  let summary = "Vector code for the max-pool gradient over 2x2 tiling windows";
+def VectorizeMaxPool : Pass<"lathe-vectorize-max-pool", "mlir::ModuleOp"> {
+  let summary = "Vector code for 2x2 max pooling and its gradient";
   let description = [{
-    The linalg.generic lathe-lower-to-linalg makes of a `lathe.max_pool_grad`
-    with 2x2 windows (marked `lathe.max_pool_grad`), on buffers whose rows
-    are contiguous, becomes a loop nest over N, C and the window rows with
-    one step per `lanes` windows: two row loads of 2 x lanes elements,
-    even and odd lanes split by shuffles into the four window positions,
-    the first maximum found by the generic's comparisons in its order, the
-    output gradient selected at the winner and zero elsewhere, interleaved
-    back into two row stores. Windows of other shapes, and rows with a
-    window count that is not a multiple of 4, keep the scalar generic.
+    The linalg.generic ops lathe-lower-to-linalg makes of a float
+    `lathe.max_pool` with 2x2 windows at stride 2 over an unpadded input
+    (marked `lathe.max_pool_2x2`) and of a `lathe.max_pool_grad` with 2x2
+    windows (marked `lathe.max_pool_grad`), on buffers whose rows are
+    contiguous, become loop nests over N, C and the window rows with one
+    step per `lanes` windows: two row loads of 2 x lanes elements, even and
+    odd lanes split by shuffles into the four window positions, then for
+    the pool their maximum with the output's initial value in the generic's
+    order, for the gradient the first maximum found by the generic's
+    comparisons in its order, the output gradient selected at the winner
+    and zero elsewhere, interleaved back into two row stores. Other
+    windows, and rows with a window count that is not a multiple of 4,
+    keep the scalar generic.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "0",

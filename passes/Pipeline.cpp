@@ -90,7 +90,7 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
     pm.addPass(createParallelize());
     pm.addPass(createTileMatmul());
     pm.addPass(createTileReductions());
-    pm.addPass(createVectorizeMaxPoolGrad());
+    pm.addPass(createVectorizeMaxPool());
     pm.addPass(createVectorizeElementwise());
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -158,3 +158,19 @@ func.func @max_pool_i8(%x: tensor<1x1x4x4xi8>) -> tensor<1x1x4x4xi8> {
   %0 = lathe.max_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, ceil_mode = false} : (tensor<1x1x4x4xi8>) -> tensor<1x1x4x4xi8>
   return %0 : tensor<1x1x4x4xi8>
 }
+
+// 2x2 windows at stride 2 over an unpadded float input are marked for
+// lathe-vectorize-max-pool; with padding they are not.
+// CHECK-LABEL: func.func @max_pool_2x2_marked
+// CHECK: linalg.generic {{.*}} attrs = {lathe.max_pool_2x2}
+// CHECK-LABEL: func.func @max_pool_2x2_padded
+// CHECK-NOT: lathe.max_pool_2x2
+// CHECK: return
+func.func @max_pool_2x2_marked(%x: tensor<1x2x4x6xf32>) -> tensor<1x2x2x3xf32> {
+  %0 = lathe.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false} : (tensor<1x2x4x6xf32>) -> tensor<1x2x2x3xf32>
+  return %0 : tensor<1x2x2x3xf32>
+}
+func.func @max_pool_2x2_padded(%x: tensor<1x2x4x6xf32>) -> tensor<1x2x3x4xf32> {
+  %0 = lathe.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, ceil_mode = false} : (tensor<1x2x4x6xf32>) -> tensor<1x2x3x4xf32>
+  return %0 : tensor<1x2x3x4xf32>
+}

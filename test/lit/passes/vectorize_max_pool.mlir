@@ -1,4 +1,4 @@
-// RUN: lathe-opt --lathe-vectorize-max-pool-grad="vector-bits=256" --split-input-file %s | FileCheck %s
+// RUN: lathe-opt --lathe-vectorize-max-pool="vector-bits=256" --split-input-file %s | FileCheck %s
 
 // The generic lathe-lower-to-linalg makes of a 2x2 lathe.max_pool_grad on
 // [1, 2, 4, 16] (8 windows per row pair: one step of 8 lanes). Its body is
@@ -53,6 +53,36 @@ func.func @grad_kept(%x: memref<1x1x1x2x6x2xf32>, %g: memref<1x1x1x6xf32>, %out:
       ins(%x, %x, %x, %x, %g : memref<1x1x1x2x6x2xf32>, memref<1x1x1x2x6x2xf32>, memref<1x1x1x2x6x2xf32>, memref<1x1x1x2x6x2xf32>, memref<1x1x1x6xf32>) outs(%out : memref<1x1x1x2x6x2xf32>) attrs = {lathe.max_pool_grad = array<i64: 2, 2>} {
   ^bb0(%a: f32, %b: f32, %c: f32, %d: f32, %e: f32, %o: f32):
     linalg.yield %e : f32
+  }
+  return
+}
+
+// -----
+
+// The pool: 2x2 windows at stride 2 of [1, 2, 4, 16] into [1, 2, 2, 8]. The
+// output's initial value (-inf, filled before) is combined first, then the
+// window positions in the generic's order.
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+#win = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+#y = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @pool_2x2(
+// CHECK-SAME: %[[X:.*]]: memref<1x2x4x16xf32>, %[[W:.*]]: memref<2x2xf32>, %[[Y:.*]]: memref<1x2x2x8xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c8{{.*}} step %c8
+// CHECK: %[[ACC:.*]] = vector.load %[[Y]][%{{.*}}, %{{.*}}, %{{.*}}, %[[J]]] : memref<1x2x2x8xf32>, vector<8xf32>
+// CHECK: %[[R0:.*]] = vector.load %[[X]][{{.*}}] : memref<1x2x4x16xf32>, vector<16xf32>
+// CHECK: %[[E0:.*]] = vector.shuffle %[[R0]], %[[R0]] [0, 2, 4, 6, 8, 10, 12, 14]
+// CHECK: %[[M0:.*]] = arith.maximumf %[[ACC]], %[[E0]] : vector<8xf32>
+// CHECK: %[[O0:.*]] = vector.shuffle %[[R0]], %[[R0]] [1, 3, 5, 7, 9, 11, 13, 15]
+// CHECK: arith.maximumf %[[M0]], %[[O0]] : vector<8xf32>
+// CHECK-COUNT-2: arith.maximumf
+// CHECK: vector.store %{{.*}}, %[[Y]]
+func.func @pool_2x2(%x: memref<1x2x4x16xf32>, %w: memref<2x2xf32>, %y: memref<1x2x2x8xf32>) {
+  linalg.generic {indexing_maps = [#x, #win, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x2x4x16xf32>, memref<2x2xf32>) outs(%y : memref<1x2x2x8xf32>) attrs = {lathe.max_pool_2x2} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.maximumf %acc, %a : f32
+    linalg.yield %m : f32
   }
   return
 }

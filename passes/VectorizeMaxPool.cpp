@@ -1,24 +1,29 @@
-// lathe-vectorize-max-pool-grad: the max-pool gradient over 2x2 windows
-// that tile the input (passes/LowerConvPool.cpp's generic, marked with
-// kMaxPoolGradAttr) becomes vector code on buffers. In the generic each
-// input element finds its window's first maximum again and writes one
-// element; LLVM keeps that scalar, as its stores run two apart. Here one
-// step takes `lanes` windows along a row pair:
+// lathe-vectorize-max-pool: max pooling over 2x2 windows at stride 2, and
+// its gradient where the windows tile the input (passes/LowerConvPool.cpp's
+// generics, marked with kMaxPool2x2Attr and kMaxPoolGradAttr), become
+// vector code on buffers. In the generics each output element reads its
+// window through a strided map (the pool) or each input element its
+// window's elements again (the gradient, whose stores then run two
+// apart); LLVM keeps both scalar. Here one step takes `lanes` windows along
+// a row pair:
 //
-//   row0 = x[n, c, o, 0, 2j : 2j + 2 lanes]     (one vector of 2 lanes)
-//   row1 = x[n, c, o, 1, 2j : 2j + 2 lanes]
+//   row0 = x[n, c, 2o, 2j : 2j + 2 lanes]     (one vector of 2 lanes)
+//   row1 = x[n, c, 2o + 1, 2j : 2j + 2 lanes]
 //   w00, w01 = even, odd lanes of row0; w10, w11 of row1
-//   best = w00, at = 0; for p in 1..3: at = w_p > best ? p : at (best too)
+//
+// The pool: y[n, c, o, j ..] = max(max(max(max(y, w00), w01), w10), w11),
+// the generic's order from its initial value. The gradient:
+// best = w00, at = 0; for p in 1..3: at = w_p > best ? p : at (best too)
 //   out[n, c, o, 0, 2j ..] = interleave(at == 0 ? g : 0, at == 1 ? g : 0)
 //   out[n, c, o, 1, 2j ..] = interleave(at == 2 ? g : 0, at == 3 ? g : 0)
-//
 // with g = output_grad[n, c, o, j : j + lanes]: the same comparisons in the
 // same order as the generic, so the same element wins (ties: the first,
 // NaN never replaces). Other windows, and rows whose window count is not
-// a multiple of the lanes, keep the generic.
+// a multiple of 4, keep the generic.
 #include "passes/LoweringUtils.h"
 #include "passes/MatchContraction.h"
 #include "passes/Passes.h"
+#include "passes/VectorBody.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -30,7 +35,7 @@
 using namespace mlir;
 
 namespace lathe {
-#define GEN_PASS_DEF_VECTORIZEMAXPOOLGRAD
+#define GEN_PASS_DEF_VECTORIZEMAXPOOL
 #include "passes/Passes.h.inc"
 
 namespace {
@@ -174,19 +179,106 @@ void emit(linalg::GenericOp op, const PoolGrad &pg) {
   op->erase();
 }
 
-struct VectorizeMaxPoolGradPass
-    : impl::VectorizeMaxPoolGradBase<VectorizeMaxPoolGradPass> {
-  using VectorizeMaxPoolGradBase::VectorizeMaxPoolGradBase;
+/// The forward pool's generic: x [N, C, H, W] read at (2o + k1, 2j + k2),
+/// a 2x2 window operand, y [N, C, O1, O2] holding the initial value.
+struct Pool {
+  Value x, y;
+  MemRefType yType;
+  int64_t lanes;
+};
+
+std::optional<Pool> matchPool(linalg::GenericOp op, int64_t vectorBits) {
+  if (!op->hasAttr(kMaxPool2x2Attr) || !op.hasPureBufferSemantics() ||
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+    return std::nullopt;
+  Pool p;
+  p.x = op.getDpsInputOperand(0)->get();
+  p.y = op.getDpsInitOperand(0)->get();
+  auto xType = cast<MemRefType>(p.x.getType());
+  p.yType = cast<MemRefType>(p.y.getType());
+  if (xType.getRank() != 4 || p.yType.getRank() != 4 ||
+      !xType.hasStaticShape() || !p.yType.hasStaticShape() ||
+      !contiguousLastDim(xType) || !contiguousLastDim(p.yType) ||
+      !isa<FloatType>(xType.getElementType()))
+    return std::nullopt;
+  int64_t windows = p.yType.getDimSize(3);
+  p.lanes = vectorBits / xType.getElementTypeBitWidth();
+  while (p.lanes > 1 && windows % p.lanes)
+    p.lanes /= 2;
+  if (p.lanes < 4 || 2 * windows > xType.getDimSize(3))
+    return std::nullopt;
+  return p;
+}
+
+void emitPool(linalg::GenericOp op, const Pool &p) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type et = p.yType.getElementType();
+  int64_t lanes = p.lanes;
+  auto idx = [&](int64_t v) {
+    return b.create<arith::ConstantIndexOp>(loc, v).getResult();
+  };
+  auto vec = VectorType::get({lanes}, et);
+  auto wide = VectorType::get({2 * lanes}, et);
+  SmallVector<int64_t> even, odd;
+  for (int64_t i = 0; i < lanes; ++i) {
+    even.push_back(2 * i);
+    odd.push_back(2 * i + 1);
+  }
+  SmallVector<Value> ivs;
+  std::function<void(unsigned)> nest = [&](unsigned dim) {
+    if (dim == 3) {
+      auto f = b.create<scf::ForOp>(loc, idx(0), idx(p.yType.getDimSize(3)),
+                                    idx(lanes));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(f.getBody());
+      Value j = f.getInductionVar();
+      Value col = b.create<arith::MulIOp>(loc, j, idx(2));
+      Value acc = b.create<vector::LoadOp>(
+          loc, vec, p.y, ValueRange{ivs[0], ivs[1], ivs[2], j});
+      Value row0 = b.create<arith::MulIOp>(loc, ivs[2], idx(2));
+      for (int64_t r = 0; r < 2; ++r) {
+        Value h = b.create<arith::AddIOp>(loc, row0, idx(r));
+        Value row = b.create<vector::LoadOp>(
+            loc, wide, p.x, ValueRange{ivs[0], ivs[1], h, col});
+        for (ArrayRef<int64_t> lanesOf :
+             {ArrayRef<int64_t>(even), ArrayRef<int64_t>(odd)})
+          acc = b.create<arith::MaximumFOp>(
+              loc, acc, b.create<vector::ShuffleOp>(loc, row, row, lanesOf));
+      }
+      b.create<vector::StoreOp>(loc, acc, p.y,
+                                ValueRange{ivs[0], ivs[1], ivs[2], j});
+      return;
+    }
+    auto f =
+        b.create<scf::ForOp>(loc, idx(0), idx(p.yType.getDimSize(dim)), idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(f.getBody());
+    ivs.push_back(f.getInductionVar());
+    nest(dim + 1);
+    ivs.pop_back();
+  };
+  nest(0);
+  op->erase();
+}
+
+struct VectorizeMaxPoolPass : impl::VectorizeMaxPoolBase<VectorizeMaxPoolPass> {
+  using VectorizeMaxPoolBase::VectorizeMaxPoolBase;
 
   void runOnOperation() override {
     int64_t bits = vectorBits > 0 ? vectorBits : hostVectorTarget().bits;
-    SmallVector<std::pair<linalg::GenericOp, PoolGrad>> found;
+    SmallVector<std::pair<linalg::GenericOp, PoolGrad>> grads;
+    SmallVector<std::pair<linalg::GenericOp, Pool>> pools;
     getOperation().walk([&](linalg::GenericOp op) {
       if (std::optional<PoolGrad> pg = matchPoolGrad(op, bits))
-        found.push_back({op, *pg});
+        grads.push_back({op, *pg});
+      else if (std::optional<Pool> p = matchPool(op, bits))
+        pools.push_back({op, *p});
     });
-    for (auto &[op, pg] : found)
+    for (auto &[op, pg] : grads)
       emit(op, pg);
+    for (auto &[op, p] : pools)
+      emitPool(op, p);
   }
 };
 
