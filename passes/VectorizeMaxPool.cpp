@@ -98,25 +98,63 @@ std::optional<PoolGrad> matchPoolGrad(linalg::GenericOp op,
   return pg;
 }
 
+/// The loops both forms share: n, c and the window row o over `dims`, then
+/// the windows j in steps of `lanes` up to `windows`. `step` builds one
+/// step from (n, c, o), j and the first input column 2j; `split` gives the
+/// even and odd lanes of a row of 2 x lanes inputs (the window's left and
+/// right column).
+struct RowPairs {
+  OpBuilder &b;
+  Location loc;
+  int64_t lanes;
+  SmallVector<int64_t> even, odd;
+
+  RowPairs(OpBuilder &b, Location loc, int64_t lanes)
+      : b(b), loc(loc), lanes(lanes) {
+    for (int64_t i = 0; i < lanes; ++i) {
+      even.push_back(2 * i);
+      odd.push_back(2 * i + 1);
+    }
+  }
+
+  Value idx(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+
+  std::pair<Value, Value> split(Value row) {
+    return {b.create<vector::ShuffleOp>(loc, row, row, even),
+            b.create<vector::ShuffleOp>(loc, row, row, odd)};
+  }
+
+  void nest(ArrayRef<int64_t> dims, int64_t windows,
+            function_ref<void(ArrayRef<Value>, Value, Value)> step) {
+    OpBuilder::InsertionGuard guard(b);
+    SmallVector<Value> ivs;
+    for (int64_t d : dims) {
+      auto f = b.create<scf::ForOp>(loc, idx(0), idx(d), idx(1));
+      b.setInsertionPointToStart(f.getBody());
+      ivs.push_back(f.getInductionVar());
+    }
+    auto f = b.create<scf::ForOp>(loc, idx(0), idx(windows), idx(lanes));
+    b.setInsertionPointToStart(f.getBody());
+    Value j = f.getInductionVar();
+    step(ivs, j, b.create<arith::MulIOp>(loc, j, idx(2)));
+  }
+};
+
 void emit(linalg::GenericOp op, const PoolGrad &pg) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Type et = pg.xType.getElementType();
   int64_t lanes = pg.lanes;
-  auto idx = [&](int64_t v) {
-    return b.create<arith::ConstantIndexOp>(loc, v).getResult();
-  };
+  RowPairs rows(b, loc, lanes);
   // [N, C, O1, 2, 2 * O2]: a row pair's elements along the last dim.
-  SmallVector<ReassociationIndices> rows = {{0}, {1}, {2}, {3}, {4, 5}};
-  Value x = b.create<memref::CollapseShapeOp>(loc, pg.x, rows);
-  Value out = b.create<memref::CollapseShapeOp>(loc, pg.out, rows);
+  SmallVector<ReassociationIndices> collapse = {{0}, {1}, {2}, {3}, {4, 5}};
+  Value x = b.create<memref::CollapseShapeOp>(loc, pg.x, collapse);
+  Value out = b.create<memref::CollapseShapeOp>(loc, pg.out, collapse);
   auto vec = VectorType::get({lanes}, et);
   auto wide = VectorType::get({2 * lanes}, et);
   auto ints = VectorType::get({lanes}, b.getI32Type());
-  SmallVector<int64_t> even, odd, interleave;
+  SmallVector<int64_t> interleave;
   for (int64_t i = 0; i < lanes; ++i) {
-    even.push_back(2 * i);
-    odd.push_back(2 * i + 1);
     interleave.push_back(i);
     interleave.push_back(lanes + i);
   }
@@ -127,55 +165,40 @@ void emit(linalg::GenericOp op, const PoolGrad &pg) {
     position.push_back(b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(ints, b.getI32IntegerAttr(p))));
 
-  SmallVector<Value> ivs;
-  std::function<void(unsigned)> nest = [&](unsigned dim) {
-    if (dim == 3) {
-      auto f = b.create<scf::ForOp>(loc, idx(0), idx(pg.xType.getDimSize(4)),
-                                    idx(lanes));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(f.getBody());
-      Value j = f.getInductionVar();
-      Value col = b.create<arith::MulIOp>(loc, j, idx(2));
-      Value w[4];
-      for (int64_t r = 0; r < 2; ++r) {
-        Value row = b.create<vector::LoadOp>(
-            loc, wide, x, ValueRange{ivs[0], ivs[1], ivs[2], idx(r), col});
-        w[2 * r] = b.create<vector::ShuffleOp>(loc, row, row, even);
-        w[2 * r + 1] = b.create<vector::ShuffleOp>(loc, row, row, odd);
-      }
-      Value best = w[0], at = position[0];
-      for (int64_t p = 1; p < 4; ++p) {
-        Value greater =
-            b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, w[p], best);
-        best = b.create<arith::SelectOp>(loc, greater, w[p], best);
-        at = b.create<arith::SelectOp>(loc, greater, position[p], at);
-      }
-      Value g = b.create<vector::LoadOp>(loc, vec, pg.g,
-                                         ValueRange{ivs[0], ivs[1], ivs[2], j});
-      Value taken[4];
-      for (int64_t p = 0; p < 4; ++p)
-        taken[p] = b.create<arith::SelectOp>(
-            loc,
-            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, at,
-                                    position[p]),
-            g, zero);
-      for (int64_t r = 0; r < 2; ++r) {
-        Value row = b.create<vector::ShuffleOp>(loc, taken[2 * r],
-                                                taken[2 * r + 1], interleave);
-        b.create<vector::StoreOp>(
-            loc, row, out, ValueRange{ivs[0], ivs[1], ivs[2], idx(r), col});
-      }
-      return;
-    }
-    auto f = b.create<scf::ForOp>(loc, idx(0), idx(pg.xType.getDimSize(dim)),
-                                  idx(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(f.getBody());
-    ivs.push_back(f.getInductionVar());
-    nest(dim + 1);
-    ivs.pop_back();
-  };
-  nest(0);
+  ArrayRef<int64_t> shape = pg.xType.getShape();
+  rows.nest(shape.take_front(3), shape[4],
+            [&](ArrayRef<Value> ivs, Value j, Value col) {
+              Value w[4];
+              for (int64_t r = 0; r < 2; ++r) {
+                Value row = b.create<vector::LoadOp>(
+                    loc, wide, x,
+                    ValueRange{ivs[0], ivs[1], ivs[2], rows.idx(r), col});
+                std::tie(w[2 * r], w[2 * r + 1]) = rows.split(row);
+              }
+              Value best = w[0], at = position[0];
+              for (int64_t p = 1; p < 4; ++p) {
+                Value greater = b.create<arith::CmpFOp>(
+                    loc, arith::CmpFPredicate::OGT, w[p], best);
+                best = b.create<arith::SelectOp>(loc, greater, w[p], best);
+                at = b.create<arith::SelectOp>(loc, greater, position[p], at);
+              }
+              Value g = b.create<vector::LoadOp>(
+                  loc, vec, pg.g, ValueRange{ivs[0], ivs[1], ivs[2], j});
+              Value taken[4];
+              for (int64_t p = 0; p < 4; ++p)
+                taken[p] = b.create<arith::SelectOp>(
+                    loc,
+                    b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, at,
+                                            position[p]),
+                    g, zero);
+              for (int64_t r = 0; r < 2; ++r) {
+                Value row = b.create<vector::ShuffleOp>(
+                    loc, taken[2 * r], taken[2 * r + 1], interleave);
+                b.create<vector::StoreOp>(
+                    loc, row, out,
+                    ValueRange{ivs[0], ivs[1], ivs[2], rows.idx(r), col});
+              }
+            });
   op->erase();
 }
 
@@ -214,51 +237,24 @@ void emitPool(linalg::GenericOp op, const Pool &p) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Type et = p.yType.getElementType();
-  int64_t lanes = p.lanes;
-  auto idx = [&](int64_t v) {
-    return b.create<arith::ConstantIndexOp>(loc, v).getResult();
-  };
-  auto vec = VectorType::get({lanes}, et);
-  auto wide = VectorType::get({2 * lanes}, et);
-  SmallVector<int64_t> even, odd;
-  for (int64_t i = 0; i < lanes; ++i) {
-    even.push_back(2 * i);
-    odd.push_back(2 * i + 1);
-  }
-  SmallVector<Value> ivs;
-  std::function<void(unsigned)> nest = [&](unsigned dim) {
-    if (dim == 3) {
-      auto f = b.create<scf::ForOp>(loc, idx(0), idx(p.yType.getDimSize(3)),
-                                    idx(lanes));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(f.getBody());
-      Value j = f.getInductionVar();
-      Value col = b.create<arith::MulIOp>(loc, j, idx(2));
-      Value acc = b.create<vector::LoadOp>(
-          loc, vec, p.y, ValueRange{ivs[0], ivs[1], ivs[2], j});
-      Value row0 = b.create<arith::MulIOp>(loc, ivs[2], idx(2));
-      for (int64_t r = 0; r < 2; ++r) {
-        Value h = b.create<arith::AddIOp>(loc, row0, idx(r));
-        Value row = b.create<vector::LoadOp>(
-            loc, wide, p.x, ValueRange{ivs[0], ivs[1], h, col});
-        for (ArrayRef<int64_t> lanesOf :
-             {ArrayRef<int64_t>(even), ArrayRef<int64_t>(odd)})
-          acc = b.create<arith::MaximumFOp>(
-              loc, acc, b.create<vector::ShuffleOp>(loc, row, row, lanesOf));
-      }
-      b.create<vector::StoreOp>(loc, acc, p.y,
-                                ValueRange{ivs[0], ivs[1], ivs[2], j});
-      return;
-    }
-    auto f =
-        b.create<scf::ForOp>(loc, idx(0), idx(p.yType.getDimSize(dim)), idx(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(f.getBody());
-    ivs.push_back(f.getInductionVar());
-    nest(dim + 1);
-    ivs.pop_back();
-  };
-  nest(0);
+  RowPairs rows(b, loc, p.lanes);
+  auto vec = VectorType::get({p.lanes}, et);
+  auto wide = VectorType::get({2 * p.lanes}, et);
+  ArrayRef<int64_t> shape = p.yType.getShape();
+  rows.nest(shape.take_front(3), shape[3],
+            [&](ArrayRef<Value> ivs, Value j, Value col) {
+              SmallVector<Value> at = {ivs[0], ivs[1], ivs[2], j};
+              Value acc = b.create<vector::LoadOp>(loc, vec, p.y, at);
+              Value top = b.create<arith::MulIOp>(loc, ivs[2], rows.idx(2));
+              for (int64_t r = 0; r < 2; ++r) {
+                Value h = b.create<arith::AddIOp>(loc, top, rows.idx(r));
+                auto [left, right] = rows.split(b.create<vector::LoadOp>(
+                    loc, wide, p.x, ValueRange{ivs[0], ivs[1], h, col}));
+                acc = b.create<arith::MaximumFOp>(loc, acc, left);
+                acc = b.create<arith::MaximumFOp>(loc, acc, right);
+              }
+              b.create<vector::StoreOp>(loc, acc, p.y, at);
+            });
   op->erase();
 }
 

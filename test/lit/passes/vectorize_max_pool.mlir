@@ -72,8 +72,8 @@ func.func @grad_kept(%x: memref<1x1x1x2x6x2xf32>, %g: memref<1x1x1x6xf32>, %out:
 // CHECK: %[[ACC:.*]] = vector.load %[[Y]][%{{.*}}, %{{.*}}, %{{.*}}, %[[J]]] : memref<1x2x2x8xf32>, vector<8xf32>
 // CHECK: %[[R0:.*]] = vector.load %[[X]][{{.*}}] : memref<1x2x4x16xf32>, vector<16xf32>
 // CHECK: %[[E0:.*]] = vector.shuffle %[[R0]], %[[R0]] [0, 2, 4, 6, 8, 10, 12, 14]
-// CHECK: %[[M0:.*]] = arith.maximumf %[[ACC]], %[[E0]] : vector<8xf32>
 // CHECK: %[[O0:.*]] = vector.shuffle %[[R0]], %[[R0]] [1, 3, 5, 7, 9, 11, 13, 15]
+// CHECK: %[[M0:.*]] = arith.maximumf %[[ACC]], %[[E0]] : vector<8xf32>
 // CHECK: arith.maximumf %[[M0]], %[[O0]] : vector<8xf32>
 // CHECK-COUNT-2: arith.maximumf
 // CHECK: vector.store %{{.*}}, %[[Y]]
