@@ -84,7 +84,7 @@ std::optional<PoolGrad> matchPoolGrad(linalg::GenericOp op,
     return true;
   };
   if (!rowContiguous(pg.xType, 2) || !rowContiguous(outType, 2) ||
-      !rowContiguous(cast<MemRefType>(pg.g.getType()), 1))
+      !contiguousLastDim(cast<MemRefType>(pg.g.getType())))
     return std::nullopt;
   Type et = pg.xType.getElementType();
   if (!isa<FloatType>(et))
