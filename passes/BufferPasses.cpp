@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -44,8 +45,49 @@ struct PrepareBufferizationPass
   }
 };
 
+/// Whether `a` and `b` are the same memory: one value, or equal views of
+/// the same memory (bufferization builds a new subview for each side of an
+/// in-place insert_slice, and the arena planner a new view per use).
+bool sameMemory(Value a, Value b) {
+  if (a == b)
+    return true;
+  Operation *x = a.getDefiningOp(), *y = b.getDefiningOp();
+  if (!x || !y || x->getName() != y->getName() || a.getType() != b.getType() ||
+      x->getNumOperands() != y->getNumOperands() ||
+      x->getAttrDictionary() != y->getAttrDictionary())
+    return false;
+  if (!isa<memref::SubViewOp, memref::ViewOp, memref::ExpandShapeOp,
+           memref::CollapseShapeOp, memref::ReinterpretCastOp>(x))
+    return false;
+  if (!sameMemory(x->getOperand(0), y->getOperand(0)))
+    return false;
+  // Offsets, sizes and byte shifts: equal when they are one value or the
+  // same constant.
+  for (unsigned i = 1; i < x->getNumOperands(); ++i) {
+    Value p = x->getOperand(i), q = y->getOperand(i);
+    if (p == q)
+      continue;
+    auto pc = getConstantIntValue(p), qc = getConstantIntValue(q);
+    if (!pc || !qc || *pc != *qc)
+      return false;
+  }
+  return true;
+}
+
 struct LowerCopiesPass : impl::LowerCopiesBase<LowerCopiesPass> {
   void runOnOperation() override {
+    // A copy of memory onto itself: what an in-place insert_slice
+    // bufferizes to.
+    getOperation().walk([](Operation *op) {
+      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+        if (sameMemory(copy.getSource(), copy.getTarget()))
+          copy->erase();
+      } else if (auto copy = dyn_cast<linalg::CopyOp>(op)) {
+        if (copy.hasPureBufferSemantics() &&
+            sameMemory(copy.getInputs()[0], copy.getOutputs()[0]))
+          copy->erase();
+      }
+    });
     getOperation().walk([](memref::CopyOp copy) {
       OpBuilder b(copy);
       b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(),

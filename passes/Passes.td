@@ -151,6 +151,26 @@ def PrepareBufferization : Pass<"lathe-prepare-bufferization", "mlir::func::Func
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
+def PadInPlace : Pass<"lathe-pad-in-place", "mlir::func::FuncOp"> {
+  let summary = "Let the producer of a padded tensor write into the padded buffer";
+  let description = [{
+    Runs on tensors just before empty-tensor elimination. A static
+    `tensor.pad` with a constant value whose source is produced in the same
+    block becomes fills of the border slabs of a `tensor.empty` created
+    before the producer, and a `tensor.insert_slice` of the source into
+    them. Elimination then makes the producer write into the interior of
+    the padded buffer: the whole-buffer fill and the copy of the source
+    disappear (three passes over a convolution's input).
+
+    An `insert_slice` into a `linalg.fill` of a `tensor.empty` (the zero
+    tensor ConvTranspose and a convolution's input gradient spread their
+    input into) is treated alike: with unit steps only its borders are
+    filled; with larger steps the whole fill stays, moved before the
+    producer.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
 def PlanArena : Pass<"lathe-plan-arena", "mlir::ModuleOp"> {
   let summary = "Place every intermediate buffer of @main in one arena by liveness";
   let description = [{
@@ -377,7 +397,9 @@ def LowerCopies : Pass<"lathe-lower-copies", "mlir::func::FuncOp"> {
     Bufferization and out-param conversion emit `memref.copy`, which the
     LLVM lowering turns into a call to a runtime helper library for
     non-contiguous views. Compiled models must not depend on it, so copies
-    become loops through `linalg.copy`.
+    become loops through `linalg.copy`. A copy whose source and target are
+    the same memory (equal views of one buffer: an in-place
+    `tensor.insert_slice` bufferizes to one) is erased.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }

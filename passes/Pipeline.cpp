@@ -67,6 +67,8 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
       bufferization::LayoutMapOption::IdentityLayoutMap);
   bufferization.memCpyFn = linalgCopy;
   pm.addNestedPass<func::FuncOp>(createPrepareBufferization());
+  if (options.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createPadInPlace());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   // Tiles of fused groups get their scratch buffers inside the tile loops;
