@@ -13,7 +13,10 @@ lathe is faster).
 
 Usage: bench/train_step.py [--lathe build/bin/lathe] [--steps 50]
                            [--threads 1,2] [--cases mlp784_momentum,...]
-                           [--keep DIR]
+                           [--rounds R] [--keep DIR]
+With --rounds R each case is timed R times (lathe, then PyTorch, back to
+back) and the table gives the medians; the ratio is the median of the
+rounds' ratios.
 Prints a Markdown table (docs/performance.md, Training).
 """
 import argparse
@@ -137,6 +140,9 @@ def main():
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="time each case this many times (lathe, then "
+                         "PyTorch) and report medians")
     ap.add_argument("--keep", metavar="DIR",
                     help="write the models, data and specs to DIR and keep them "
                          "(for lathe train SPEC --bench N --profile)")
@@ -159,9 +165,21 @@ def main():
             spec = write_spec(work, name, model, x, y, OPTIMIZERS[opt][0])
             cells = []
             for t in threads:
-                ms, compile_s = lathe_step_ms(args.lathe, spec, name, args.steps, t)
-                ref = torch_step_ms(model, x, y, OPTIMIZERS[opt][1], args.steps, t)
-                cells += [f"{ms:.3f}", f"{ref:.3f}", f"{ms / ref:.2f}x"]
+                # Each round times lathe and then PyTorch back to back; the
+                # ratio is the median of the rounds' ratios, so a slow
+                # stretch of a shared machine hits both sides of a ratio.
+                mss, refs, ratios = [], [], []
+                for _ in range(args.rounds):
+                    ms, compile_s = lathe_step_ms(args.lathe, spec, name,
+                                                  args.steps, t)
+                    ref = torch_step_ms(model, x, y, OPTIMIZERS[opt][1],
+                                        args.steps, t)
+                    mss.append(ms)
+                    refs.append(ref)
+                    ratios.append(ms / ref)
+                ms, ref = statistics.median(mss), statistics.median(refs)
+                ratio = statistics.median(ratios)
+                cells += [f"{ms:.3f}", f"{ref:.3f}", f"{ratio:.2f}x"]
             print(f"| {name} | {batch} | {compile_s:.1f} | " +
                   " | ".join(cells) + " |", flush=True)
 

@@ -161,13 +161,31 @@ BatchNormTrainingOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
   Value centred = b.create<SubOp>(loc, x, mean);
   Value dx;
   if (g) {
-    Value r = invStd(b, loc, channelView(b, loc, getBatchVar(), rank),
-                     getEpsilon().convertToFloat());
-    Value xhat = b.create<MulOp>(loc, centred, r);
-    Value gh = b.create<MulOp>(loc, g, channelView(b, loc, getScale(), rank));
-    dx = standardiseGrad(b, loc, gh, xhat, r, axes, n);
-    operandGrads[1] = channelSum(b, loc, b.create<MulOp>(loc, g, xhat));
-    operandGrads[2] = channelSum(b, loc, g);
+    // The file comment's identity with gh = g * scale, xhat = centred * r,
+    // regrouped so that the activation-sized work is two channel sums (of
+    // g and of g * centred) and one elementwise pass:
+    //   dx = a g - b centred - c,  a = scale r,  b = a r^2 sum(g centred)/n,
+    //   c = a sum(g)/n,
+    // every coefficient per channel. Written with xhat and gh there are
+    // four activation-sized sums and as many elementwise passes.
+    Value r = invStd(b, loc, getBatchVar(), getEpsilon().convertToFloat());
+    Value sumG = channelSum(b, loc, g);                                 // [C]
+    Value sumGC = channelSum(b, loc, b.create<MulOp>(loc, g, centred)); // [C]
+    Value a = b.create<MulOp>(loc, getScale(), r);
+    Value coefB = scaleBy(
+        b, loc,
+        b.create<MulOp>(
+            loc, b.create<MulOp>(loc, a, b.create<MulOp>(loc, r, r)), sumGC),
+        1.0 / n);
+    Value coefC = scaleBy(b, loc, b.create<MulOp>(loc, a, sumG), 1.0 / n);
+    dx = b.create<SubOp>(
+        loc,
+        b.create<SubOp>(
+            loc, b.create<MulOp>(loc, g, channelView(b, loc, a, rank)),
+            b.create<MulOp>(loc, centred, channelView(b, loc, coefB, rank))),
+        channelView(b, loc, coefC, rank));
+    operandGrads[1] = b.create<MulOp>(loc, sumGC, r);
+    operandGrads[2] = sumG;
   }
   if (gMean)
     dx = accumulate(b, loc, dx,
