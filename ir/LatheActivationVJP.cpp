@@ -24,7 +24,7 @@ LogicalResult ReluOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
     Location loc = getLoc();
     Value zero = scalar(b, loc, typeOf(g).getElementType(), 0.0);
     operandGrads[0] =
-        b.create<WhereOp>(loc, positive(b, loc, getInput()), g, zero);
+        b.create<WhereOp>(loc, positive(b, loc, getOutput()), g, zero);
   }
   return success();
 }
