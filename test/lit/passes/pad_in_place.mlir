@@ -172,3 +172,35 @@ func.func @shared_spread(%x: tensor<4x4xf32>) -> (tensor<6x6xf32>, tensor<6x6xf3
   %b = tensor.insert_slice %h into %filled[1, 1] [4, 4] [1, 1] : tensor<4x4xf32> into tensor<6x6xf32>
   return %a, %b : tensor<6x6xf32>, tensor<6x6xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+
+// A reduction reads the source after the pad (a weight gradient reading
+// the output gradient that the input gradient pads): it would read the
+// padded interior at the padded pitch, so the pad stays as it is.
+// CHECK-LABEL: func.func @read_by_reduction(
+// CHECK: linalg.generic
+// CHECK: tensor.pad
+func.func @read_by_reduction(%x: tensor<4x8xf32>) -> (tensor<6x10xf32>, tensor<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %g = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.negf %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8xf32>
+  %padded = tensor.pad %g low[1, 1] high[1, 1] {
+  ^bb0(%i: index, %j: index):
+    tensor.yield %zero : f32
+  } : tensor<4x8xf32> to tensor<6x10xf32>
+  %acc = tensor.empty() : tensor<4xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]} ins(%g : tensor<4x8xf32>) outs(%acc : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  return %padded, %sum : tensor<6x10xf32>, tensor<4xf32>
+}
