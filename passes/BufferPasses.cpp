@@ -1,12 +1,12 @@
 // Passes around bufferization: the function boundary before it, copies to
 // loops after it (the arena planner is in PlanArena.cpp).
+#include "passes/MatchContraction.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -44,35 +44,6 @@ struct PrepareBufferizationPass
     });
   }
 };
-
-/// Whether `a` and `b` are the same memory: one value, or equal views of
-/// the same memory (bufferization builds a new subview for each side of an
-/// in-place insert_slice, and the arena planner a new view per use).
-bool sameMemory(Value a, Value b) {
-  if (a == b)
-    return true;
-  Operation *x = a.getDefiningOp(), *y = b.getDefiningOp();
-  if (!x || !y || x->getName() != y->getName() || a.getType() != b.getType() ||
-      x->getNumOperands() != y->getNumOperands() ||
-      x->getAttrDictionary() != y->getAttrDictionary())
-    return false;
-  if (!isa<memref::SubViewOp, memref::ViewOp, memref::ExpandShapeOp,
-           memref::CollapseShapeOp, memref::ReinterpretCastOp>(x))
-    return false;
-  if (!sameMemory(x->getOperand(0), y->getOperand(0)))
-    return false;
-  // Offsets, sizes and byte shifts: equal when they are one value or the
-  // same constant.
-  for (unsigned i = 1; i < x->getNumOperands(); ++i) {
-    Value p = x->getOperand(i), q = y->getOperand(i);
-    if (p == q)
-      continue;
-    auto pc = getConstantIntValue(p), qc = getConstantIntValue(q);
-    if (!pc || !qc || *pc != *qc)
-      return false;
-  }
-  return true;
-}
 
 struct LowerCopiesPass : impl::LowerCopiesBase<LowerCopiesPass> {
   void runOnOperation() override {

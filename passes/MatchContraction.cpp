@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -118,8 +119,20 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   // ConvTranspose's generic has a third, shape-only input (its kernel
   // window) that the body never reads.
   unsigned numInputs = op.getNumDpsInputs();
-  if (!op.hasPureBufferSemantics() || numInputs < 2 || numInputs > 3 ||
-      op.getNumDpsInits() != 1)
+  // The input that C starts as (lathe-fold-contraction-init) is one more.
+  std::optional<unsigned> initInput;
+  std::optional<double> initValue;
+  if (Attribute init = op->getAttr(kContractionInitAttr)) {
+    if (auto i = dyn_cast<IntegerAttr>(init))
+      initInput = i.getInt();
+    else if (auto f = dyn_cast<FloatAttr>(init))
+      initValue = f.getValueAsDouble();
+    else
+      return fail("malformed initial value");
+  }
+  unsigned factorInputs = numInputs - (initInput ? 1 : 0);
+  if (!op.hasPureBufferSemantics() || factorInputs < 2 || factorInputs > 3 ||
+      op.getNumDpsInits() != 1 || (initInput && *initInput != factorInputs))
     return fail("not two inputs and one output buffer");
   Type et = op.getDpsInitOperand(0)->get().getType();
   et = cast<MemRefType>(et).getElementType();
@@ -135,9 +148,22 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   Block &body = op->getRegion(0).front();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   auto add = yield->getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add || body.getOperations().size() > 5)
+  if (!add || (!initInput && !initValue && body.getOperations().size() > 5))
     return fail("body is not out + a * b");
   Value outArg = body.getArgument(numInputs), product;
+  if (initInput || initValue) {
+    // The sum starts from select(first, init, out).
+    auto select = [&](Value v) {
+      auto s = v.getDefiningOp<arith::SelectOp>();
+      return s && s.getFalseValue() == outArg ? s : arith::SelectOp();
+    };
+    arith::SelectOp start = select(add.getLhs());
+    if (!start)
+      start = select(add.getRhs());
+    if (!start)
+      return fail("body is not init-or-out + a * b");
+    outArg = start.getResult();
+  }
   if (add.getLhs() == outArg)
     product = add.getRhs();
   else if (add.getRhs() == outArg)
@@ -148,10 +174,10 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   std::optional<double> s0, s1;
   auto f0 = factorArg(mul.getLhs(), body, s0);
   auto f1 = factorArg(mul.getRhs(), body, s1);
-  if (!f0 || !f1 || *f0 == *f1 || *f0 >= numInputs || *f1 >= numInputs ||
+  if (!f0 || !f1 || *f0 == *f1 || *f0 >= factorInputs || *f1 >= factorInputs ||
       (s0 && s1))
     return fail("body is not out + a * b");
-  for (unsigned i = 0; i < numInputs; ++i)
+  for (unsigned i = 0; i < factorInputs; ++i)
     if (i != *f0 && i != *f1 && !body.getArgument(i).use_empty())
       return fail("body is not out + a * b");
   std::optional<double> scaleOf[3];
@@ -160,6 +186,8 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
 
   Contraction c;
   c.op = op;
+  c.initInput = initInput;
+  c.initValue = initValue;
   c.ranges = op.getStaticLoopRanges();
   if (llvm::any_of(c.ranges, ShapedType::isDynamic))
     return fail("dynamic loop range");
@@ -242,6 +270,35 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
       strides.back() != 1)
     return fail("the result's last dim is not contiguous");
   return c;
+}
+
+/// Whether `a` and `b` are the same memory: one value, or equal views of
+/// the same memory (bufferization builds a new subview for each side of an
+/// in-place insert_slice, and the arena planner a new view per use).
+bool sameMemory(Value a, Value b) {
+  if (a == b)
+    return true;
+  Operation *x = a.getDefiningOp(), *y = b.getDefiningOp();
+  if (!x || !y || x->getName() != y->getName() || a.getType() != b.getType() ||
+      x->getNumOperands() != y->getNumOperands() ||
+      x->getAttrDictionary() != y->getAttrDictionary())
+    return false;
+  if (!isa<memref::SubViewOp, memref::ViewOp, memref::ExpandShapeOp,
+           memref::CollapseShapeOp, memref::ReinterpretCastOp>(x))
+    return false;
+  if (!sameMemory(x->getOperand(0), y->getOperand(0)))
+    return false;
+  // Offsets, sizes and byte shifts: equal when they are one value or the
+  // same constant.
+  for (unsigned i = 1; i < x->getNumOperands(); ++i) {
+    Value p = x->getOperand(i), q = y->getOperand(i);
+    if (p == q)
+      continue;
+    auto pc = getConstantIntValue(p), qc = getConstantIntValue(q);
+    if (!pc || !qc || *pc != *qc)
+      return false;
+  }
+  return true;
 }
 
 /// A reduction over a product of two inputs indexed by plain loop dims

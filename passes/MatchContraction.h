@@ -37,12 +37,28 @@ struct Contraction {
   // Layouts: which loop dim runs along an operand's contiguous last dim.
   bool aAlongK = false, bAlongK = false, bAlongN = false;
   int64_t bStepN = 0; // B's elements per step of n along its last dim
+  // C's initial value instead of its contents (kContractionInitAttr).
+  std::optional<unsigned> initInput;
+  std::optional<double> initValue;
 };
 
 /// Reads `op` as a contraction the micro-kernel handles, or says in `why`
 /// what it cannot handle.
 mlir::FailureOr<Contraction> matchContraction(mlir::linalg::LinalgOp op,
                                               std::string &why);
+
+/// Whether `a` and `b` are the same memory: one value, or equal views of
+/// the same memory (bufferization builds a new subview for each side of an
+/// in-place insert_slice, and the arena planner a new view per use).
+bool sameMemory(mlir::Value a, mlir::Value b);
+
+/// On a contraction's linalg.generic (lathe-fold-contraction-init): its
+/// output starts as this value (a FloatAttr) or as this input operand (an
+/// IntegerAttr, read through its indexing map) instead of its previous
+/// contents. The body says so too: it adds the product to
+/// `select(first, init, out)`, `first` being "every reduction index is 0".
+inline constexpr llvm::StringLiteral kContractionInitAttr =
+    "lathe.contraction_init";
 
 /// A reduction over a product of two inputs indexed by plain loop dims
 /// (upstream's isaContractionOpInterface refuses Gemm's alpha and broadcast

@@ -404,6 +404,24 @@ def LowerCopies : Pass<"lathe-lower-copies", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def FoldContractionInit : Pass<"lathe-fold-contraction-init", "mlir::func::FuncOp"> {
+  let summary = "Fold the fill or broadcast that initialises a contraction's output into it";
+  let description = [{
+    Runs on buffers before lathe-outline-kernels. When the op just before a
+    contraction (after views and constants) is a `linalg.fill` with a float
+    constant or a `linalg.generic` that broadcasts one input, writing
+    exactly the contraction's output, the two become one generic whose
+    body adds the first product to the init value:
+    `out = select(every reduction index is 0, init, out) + a * b`, with
+    the broadcast source as one more input. That is correct for any loop
+    order; the op is marked `lathe.contraction_init` (the constant, or the
+    init input's operand number) so that lathe-tile-matmul starts its
+    register tiles from the init value and the output is written once
+    (a convolution's bias, a gradient's zeros).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect"];
+}
+
 def WidenSmallFloats : Pass<"lathe-widen-small-floats", "mlir::ModuleOp"> {
   let summary = "Compute float16/bfloat16 arithmetic in float32";
   let description = [{

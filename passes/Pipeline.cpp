@@ -82,6 +82,8 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
   pm.addPass(createPlanArena());
   pm.addPass(createFlattenConstants());
   pm.addNestedPass<func::FuncOp>(createLowerCopies());
+  if (options.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createFoldContractionInit());
   pm.addPass(createOutlineKernels());
   // Before lathe-parallelize: a kernel cut into tasks is timed as a whole.
   if (options.profile)

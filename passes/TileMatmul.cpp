@@ -152,6 +152,7 @@ public:
       allLanes = b.create<vector::CreateMaskOp>(
           loc, VectorType::get({lanes}, b.getI1Type()), ValueRange{idx(lanes)});
     }
+    prepareInit();
     if (c.aScale)
       aScale = b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, *c.aScale));
     if (c.bScale)
@@ -164,6 +165,58 @@ public:
 
 private:
   Value idx(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+
+  /// A contraction whose output starts as a value or a broadcast input
+  /// (lathe-fold-contraction-init). The micro-kernels start their
+  /// accumulators from it when each C tile is visited once (a convolution,
+  /// or a matmul whose reduction fits one cache block) and the value is
+  /// one per row tile element along n (a per-channel bias, a constant);
+  /// otherwise C is set first, as the init op did, and accumulated into.
+  void prepareInit() {
+    if (!c.initInput && !c.initValue)
+      return;
+    if (c.initValue)
+      initConstant =
+          b.create<arith::ConstantOp>(loc, b.getFloatAttr(et, *c.initValue));
+    if (c.initInput) {
+      initSource = c.op.getDpsInputOperand(*c.initInput)->get();
+      initMap = c.op.getIndexingMapsArray()[*c.initInput];
+    }
+    bool visitedOnce = c.ks.size() > 1 || K <= kc;
+    if (strategy != Strategy::Dot && visitedOnce &&
+        (!initSource || !initMap.isFunctionOfDim(c.n))) {
+      initInRegisters = true;
+      return;
+    }
+    // C = init, over C's dims.
+    if (initConstant) {
+      b.create<linalg::FillOp>(loc, initConstant, C);
+      return;
+    }
+    SmallVector<AffineExpr> toLoops(c.ranges.size(),
+                                    getAffineConstantExpr(0, b.getContext()));
+    for (auto [j, e] : llvm::enumerate(cMap.getResults()))
+      toLoops[cast<AffineDimExpr>(e).getPosition()] =
+          getAffineDimExpr(j, b.getContext());
+    int64_t rank = cMap.getNumResults();
+    AffineMap fromC = AffineMap::get(rank, 0, toLoops, b.getContext());
+    SmallVector<AffineMap> maps = {initMap.compose(fromC),
+                                   b.getMultiDimIdentityMap(rank)};
+    b.create<linalg::GenericOp>(
+        loc, TypeRange(), ValueRange{initSource}, ValueRange{C}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [](OpBuilder &nb, Location nl, ValueRange args) {
+          nb.create<linalg::YieldOp>(nl, args[0]);
+        });
+  }
+
+  /// The initial accumulator of a C tile vector at ivs' position.
+  Value initVector() {
+    if (initConstant)
+      return b.create<vector::SplatOp>(loc, vecType, initConstant);
+    Value v = b.create<memref::LoadOp>(loc, initSource, indices(initMap, ivs));
+    return b.create<vector::BroadcastOp>(loc, vecType, v);
+  }
 
   /// One scf.for; `body` builds the loop body at the builder's insertion
   /// point (the loop is empty when lo >= hi).
@@ -351,6 +404,10 @@ private:
       for (int64_t q = 0; q < rRows; ++q)
         for (int64_t j = 0; j < vectors; ++j) {
           SmallVector<Value> at = cIndices(i, q, j);
+          if (initInRegisters) {
+            acc.push_back(initVector());
+            continue;
+          }
           acc.push_back(
               masked(j)
                   ? b.create<vector::MaskedLoadOp>(loc, vecType, C, at, mask,
@@ -590,6 +647,10 @@ private:
   // What a cache block of the reduction may read of A and B: half of L2.
   static constexpr int64_t kL2BlockBytes = 256 * 1024;
   Value A, B, C, panel, zero, aScale, bScale, gatherOffsets, allLanes;
+  // C's initial value (lathe-fold-contraction-init).
+  Value initConstant, initSource;
+  AffineMap initMap;
+  bool initInRegisters = false;
   AffineMap aMap, bMap, cMap;
   // Current value of each loop dim while emitting (indexed by dim).
   SmallVector<Value, 8> ivs = SmallVector<Value, 8>(8);

@@ -241,3 +241,71 @@ func.func @conv_weight_grad(%x: memref<4x1x64x18x18xf32>, %g: memref<64x1x8x16x1
   }
   return
 }
+
+// -----
+
+// A convolution whose output starts as a per-channel bias
+// (lathe-fold-contraction-init): the accumulators start from the bias,
+// broadcast, instead of from loads of Y; Y is only stored.
+#cx = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (n, g, c, oh + kh, ow + kw)>
+#cw = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (g, f, c, kh, kw)>
+#cb = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (g, f)>
+#cy = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (n, g, f, oh, ow)>
+// CHECK-LABEL: func.func @conv_bias(
+// CHECK-SAME: %[[X:.*]]: memref<1x1x3x8x22xf32>, %[[W:.*]]: memref<1x2x3x3x3xf32>, %[[B:.*]]: memref<1x2xf32>, %[[Y:.*]]: memref<1x1x2x6x20xf32>)
+// CHECK-NOT: vector.load %[[Y]]
+// CHECK: memref.load %[[B]]
+// CHECK: vector.broadcast
+// CHECK: scf.for {{.*}} iter_args
+// CHECK-COUNT-12: vector.store {{.*}}, %[[Y]]
+// CHECK-NOT: vector.maskedload %[[Y]]
+// CHECK-NOT: linalg.generic
+func.func @conv_bias(%x: memref<1x1x3x8x22xf32>, %w: memref<1x2x3x3x3xf32>, %b: memref<1x2xf32>, %y: memref<1x1x2x6x20xf32>) {
+  linalg.generic {indexing_maps = [#cx, #cw, #cb, #cy], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w, %b : memref<1x1x3x8x22xf32>, memref<1x2x3x3x3xf32>, memref<1x2xf32>) outs(%y : memref<1x1x2x6x20xf32>) attrs = {lathe.contraction_init = 2 : i64} {
+  ^bb0(%p: f32, %q: f32, %init: f32, %acc: f32):
+    %c0 = arith.constant 0 : index
+    %i5 = linalg.index 5 : index
+    %z5 = arith.cmpi eq, %i5, %c0 : index
+    %i6 = linalg.index 6 : index
+    %z6 = arith.cmpi eq, %i6, %c0 : index
+    %i7 = linalg.index 7 : index
+    %z7 = arith.cmpi eq, %i7, %c0 : index
+    %a = arith.andi %z5, %z6 : i1
+    %first = arith.andi %a, %z7 : i1
+    %start = arith.select %first, %init, %acc : f32
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %start, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Dot products add each tile's sum to C: a zero initial value is written
+// first, as the fill did.
+#a = affine_map<(m, n, k) -> (m, k)>
+#bt = affine_map<(m, n, k) -> (n, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func.func @dot_zero(
+// CHECK-SAME: %[[A:.*]]: memref<4x37xf32>, %[[B:.*]]: memref<11x37xf32>, %[[C:.*]]: memref<4x11xf32>)
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[C]] : memref<4x11xf32>)
+// CHECK: scf.for
+// CHECK: vector.reduction <add>
+// CHECK: memref.load %[[C]]
+func.func @dot_zero(%a: memref<4x37xf32>, %b: memref<11x37xf32>, %c: memref<4x11xf32>) {
+  linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x37xf32>, memref<11x37xf32>) outs(%c : memref<4x11xf32>) attrs = {lathe.contraction_init = 0.0 : f32} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %c0 = arith.constant 0 : index
+    %i = linalg.index 2 : index
+    %first = arith.cmpi eq, %i, %c0 : index
+    %zero = arith.constant 0.0 : f32
+    %start = arith.select %first, %zero, %acc : f32
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %start, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
