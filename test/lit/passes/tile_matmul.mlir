@@ -219,16 +219,28 @@ func.func @conv_stride2(%x: memref<1x1x3x9x9xf32>, %w: memref<1x2x3x3x3xf32>, %y
 // batch d5 and the output image d6, d7): dot products along d7. A and B are
 // 836 KiB in all, 13 KiB per batch element, so the batch is cut into blocks
 // of 16 (the largest divisor of 64 whose slices fit in 256 KiB) around every
-// tile, and each tile adds its partial sums to C.
+// tile, and each tile adds its partial sums to C. A tile is 4 output
+// channels x the kernel's 3 columns: the 3 shifted window vectors are
+// loaded first, then each channel's output-gradient vector is streamed
+// into 3 FMAs (3 + 1 + 12 registers).
 #x = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6, d4 + d7)>
 #g = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d5, d1, d2, d6, d7)>
 #w = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4)>
 // CHECK-LABEL: func.func @conv_weight_grad(
 // CHECK: scf.for %[[N0:.*]] = %{{.*}} to %c64{{.*}} step %c16
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c8{{.*}} step %c4
 // CHECK: %[[END:.*]] = arith.addi %[[N0]], %c16
 // CHECK: scf.for %{{.*}} = %[[N0]] to %[[END]] step %c1{{.*}} iter_args(
-// CHECK: vector.fma
-// CHECK: vector.reduction <add>
+// CHECK-COUNT-3: vector.load %arg0
+// CHECK: vector.load %arg1
+// CHECK-COUNT-3: vector.fma
+// CHECK-NEXT: vector.load %arg1
+// CHECK-COUNT-3: vector.fma
+// CHECK-NEXT: vector.load %arg1
+// CHECK-COUNT-3: vector.fma
+// CHECK-NEXT: vector.load %arg1
+// CHECK-COUNT-3: vector.fma
+// CHECK-COUNT-12: vector.reduction <add>
 // CHECK: memref.load %arg2
 // CHECK: memref.store %{{.*}}, %arg2
 func.func @conv_weight_grad(%x: memref<4x1x64x18x18xf32>, %g: memref<64x1x8x16x16xf32>, %w: memref<4x1x8x3x3xf32>) {
