@@ -19,7 +19,9 @@
 // between elements are padding too) but moves before the producer.
 //
 // Nothing changes when the source is a block argument or is defined in
-// another block (the producer then cannot write into the padded buffer).
+// another block (the producer then cannot write into the padded buffer),
+// or when a reduction reads the source after the padding (it would read
+// the padded rows, see readLaterByReduction).
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -166,7 +166,8 @@ def PadInPlace : Pass<"lathe-pad-in-place", "mlir::func::FuncOp"> {
     tensor ConvTranspose and a convolution's input gradient spread their
     input into) is treated alike: with unit steps only its borders are
     filled; with larger steps the whole fill stays, moved before the
-    producer.
+    producer. A source that a reduction (a weight gradient) reads after
+    the padding keeps its own buffer, so that its rows stay aligned.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
