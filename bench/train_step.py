@@ -16,7 +16,7 @@ Usage: bench/train_step.py [--lathe build/bin/lathe] [--steps 50]
                            [--rounds R] [--keep DIR]
 With --rounds R each case is timed R times (lathe, then PyTorch, back to
 back) and the table gives the medians; the ratio is the median of the
-rounds' ratios.
+rounds' ratios. Each round's times go to stderr.
 Prints a Markdown table (docs/performance.md, Training).
 """
 import argparse
@@ -177,6 +177,9 @@ def main():
                     mss.append(ms)
                     refs.append(ref)
                     ratios.append(ms / ref)
+                    print(f"{name} {t}T round {len(ratios)}: lathe {ms:.3f} ms, "
+                          f"PyTorch {ref:.3f} ms, {ms / ref:.2f}x",
+                          file=sys.stderr, flush=True)
                 ms, ref = statistics.median(mss), statistics.median(refs)
                 ratio = statistics.median(ratios)
                 cells += [f"{ms:.3f}", f"{ref:.3f}", f"{ratio:.2f}x"]
