@@ -146,14 +146,11 @@ struct FoldContractionInitPass
       if (!init)
         continue;
       Value out = op.getDpsInitOperand(0)->get();
-      Value written = prev->getNumOperands()
-                          ? cast<DestinationStyleOpInterface>(prev)
-                                .getDpsInitOperand(0)
-                                ->get()
-                          : Value();
+      Value written =
+          cast<DestinationStyleOpInterface>(prev).getDpsInitOperand(0)->get();
       // The init must write exactly the contraction's output, and the
       // contraction must read the output only as its accumulator.
-      if (!written || !sameMemory(written, out) ||
+      if (!sameMemory(written, out) ||
           (init->input && sameMemory(init->input, out)) ||
           !op.getMatchingIndexingMap(op.getDpsInitOperand(0))
                .isProjectedPermutation() ||
