@@ -33,9 +33,6 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 
-#include <functional>
-#include <numeric>
-
 using namespace mlir;
 
 namespace lathe {
@@ -87,6 +84,21 @@ Operation *producerIn(Value source, Block *block) {
   return def;
 }
 
+/// `tensor` with its static slice [offsets, offsets + sizes) set to
+/// `value` (extract, fill, insert: in place once bufferized).
+Value fillSlice(OpBuilder &b, Location loc, Value tensor,
+                ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
+                Value value) {
+  SmallVector<OpFoldResult> off, sz, one(offsets.size(), b.getIndexAttr(1));
+  for (auto [o, n] : llvm::zip(offsets, sizes)) {
+    off.push_back(b.getIndexAttr(o));
+    sz.push_back(b.getIndexAttr(n));
+  }
+  Value part = b.create<tensor::ExtractSliceOp>(loc, tensor, off, sz, one);
+  Value filled = b.create<linalg::FillOp>(loc, value, part).getResult(0);
+  return b.create<tensor::InsertSliceOp>(loc, filled, tensor, off, sz, one);
+}
+
 /// Fills the padding of the last dim: `low` elements before and `high`
 /// after each row of `dest`. The high padding of one row and the low
 /// padding of the next are adjacent in memory, so they are filled as one
@@ -96,8 +108,7 @@ Operation *producerIn(Value source, Block *block) {
 Value fillRowGaps(OpBuilder &b, Location loc, Value dest, Value value,
                   ArrayRef<int64_t> shape, int64_t low, int64_t high) {
   int64_t width = shape.back();
-  int64_t total = std::accumulate(shape.begin(), shape.end(), int64_t(1),
-                                  std::multiplies<int64_t>());
+  int64_t total = ShapedType::getNumElements(shape);
   int64_t rows = total / width;
   auto destType = cast<RankedTensorType>(dest.getType());
   Type et = destType.getElementType();
@@ -105,18 +116,10 @@ Value fillRowGaps(OpBuilder &b, Location loc, Value dest, Value value,
   SmallVector<ReassociationIndices> all = {
       llvm::to_vector(llvm::seq<int64_t>(0, shape.size()))};
   Value flat = b.create<tensor::CollapseShapeOp>(loc, type1d(total), dest, all);
-  auto fillRange = [&](Value in, int64_t start, int64_t len) -> Value {
-    if (len <= 0)
-      return in;
-    SmallVector<OpFoldResult> off = {b.getIndexAttr(start)},
-                              sz = {b.getIndexAttr(len)},
-                              one = {b.getIndexAttr(1)};
-    Value part = b.create<tensor::ExtractSliceOp>(loc, in, off, sz, one);
-    Value filled = b.create<linalg::FillOp>(loc, value, part).getResult(0);
-    return b.create<tensor::InsertSliceOp>(loc, filled, in, off, sz, one);
-  };
-  flat = fillRange(flat, 0, low);
-  flat = fillRange(flat, total - high, high);
+  if (low > 0)
+    flat = fillSlice(b, loc, flat, {0}, {low}, value);
+  if (high > 0)
+    flat = fillSlice(b, loc, flat, {total - high}, {high}, value);
   if (rows > 1) {
     // Rows of the view start at each row's high padding.
     int64_t start = width - high, len = (rows - 1) * width;
@@ -127,13 +130,7 @@ Value fillRowGaps(OpBuilder &b, Location loc, Value dest, Value value,
     auto gridType = RankedTensorType::get({rows - 1, width}, et);
     SmallVector<ReassociationIndices> split = {{0, 1}};
     Value grid = b.create<tensor::ExpandShapeOp>(loc, gridType, seg, split);
-    SmallVector<OpFoldResult> gOff = {b.getIndexAttr(0), b.getIndexAttr(0)},
-                              gSz = {b.getIndexAttr(rows - 1),
-                                     b.getIndexAttr(low + high)},
-                              gOne = {b.getIndexAttr(1), b.getIndexAttr(1)};
-    Value gap = b.create<tensor::ExtractSliceOp>(loc, grid, gOff, gSz, gOne);
-    Value filled = b.create<linalg::FillOp>(loc, value, gap).getResult(0);
-    grid = b.create<tensor::InsertSliceOp>(loc, filled, grid, gOff, gSz, gOne);
+    grid = fillSlice(b, loc, grid, {0, 0}, {rows - 1, low + high}, value);
     seg = b.create<tensor::CollapseShapeOp>(loc, type1d(len), grid, split);
     flat = b.create<tensor::InsertSliceOp>(loc, seg, flat, off, sz, one);
   }
@@ -165,37 +162,26 @@ Value fillBorders(OpBuilder &b, Location loc, Value dest, Value value,
     }
     SmallVector<ReassociationIndices> groups;
     SmallVector<int64_t> flat;
-    int64_t at = -1;
     if (d > 0) {
       groups.emplace_back(llvm::to_vector(llvm::seq<int64_t>(0, d)));
-      flat.push_back(std::accumulate(shape.begin(), shape.begin() + d,
-                                     int64_t(1), std::multiplies<int64_t>()));
+      flat.push_back(ShapedType::getNumElements(shape.take_front(d)));
     }
-    at = flat.size();
+    int64_t at = flat.size();
     groups.push_back({d});
     flat.push_back(shape[d]);
     if (d + 1 < rank) {
       groups.emplace_back(llvm::to_vector(llvm::seq<int64_t>(d + 1, rank)));
-      flat.push_back(std::accumulate(shape.begin() + d + 1, shape.end(),
-                                     int64_t(1), std::multiplies<int64_t>()));
+      flat.push_back(ShapedType::getNumElements(shape.drop_front(d + 1)));
     }
     auto flatType = RankedTensorType::get(flat, elementType);
     Value view = b.create<tensor::CollapseShapeOp>(loc, flatType, dest, groups);
-    SmallVector<OpFoldResult> ones(flat.size(), b.getIndexAttr(1));
     auto slab = [&](int64_t start, int64_t len) {
       if (len <= 0)
         return;
-      SmallVector<OpFoldResult> offsets(flat.size(), b.getIndexAttr(0)), sizes;
-      SmallVector<int64_t> slabShape(flat);
-      slabShape[at] = len;
-      offsets[at] = b.getIndexAttr(start);
-      for (int64_t s : slabShape)
-        sizes.push_back(b.getIndexAttr(s));
-      Value part =
-          b.create<tensor::ExtractSliceOp>(loc, view, offsets, sizes, ones);
-      Value filled = b.create<linalg::FillOp>(loc, value, part).getResult(0);
-      view = b.create<tensor::InsertSliceOp>(loc, filled, view, offsets, sizes,
-                                             ones);
+      SmallVector<int64_t> offsets(flat.size(), 0), sizes(flat);
+      offsets[at] = start;
+      sizes[at] = len;
+      view = fillSlice(b, loc, view, offsets, sizes, value);
     };
     slab(0, low[d]);
     slab(low[d] + size[d], high);
@@ -260,6 +246,13 @@ throughReshape(const Padding &p) {
   return std::make_pair(q, reshape);
 }
 
+/// Whether `op` (or the op of `at`'s block that contains it) runs after
+/// `at`.
+bool isAfter(Operation *op, Operation *at) {
+  Operation *owner = at->getBlock()->findAncestorOpInBlock(*op);
+  return owner && owner != at && at->isBeforeInBlock(owner);
+}
+
 /// Later readers of the source read the interior of the padded tensor
 /// instead (the same values), and readers of a reshape of the source a
 /// reshape of that interior. Once the producer writes into the interior,
@@ -268,37 +261,27 @@ throughReshape(const Padding &p) {
 /// of its own again plus a copy.
 void readInteriorAfter(tensor::InsertSliceOp insert,
                        ArrayRef<Operation *> reshapes) {
-  Block *block = insert->getBlock();
   OpBuilder b(insert->getContext());
   b.setInsertionPointAfter(insert);
-  Value interior;
-  auto redirect = [&](Value from, function_ref<Value()> to) {
-    Value made;
-    for (OpOperand &use : llvm::make_early_inc_range(from.getUses())) {
-      Operation *owner = block->findAncestorOpInBlock(*use.getOwner());
-      if (!owner || owner == insert || !insert->isBeforeInBlock(owner) ||
-          owner == interior.getDefiningOp())
-        continue;
-      if (!made)
-        made = to();
-      use.set(made);
-    }
-    return made;
+  // The new ops read only the insertion's result and each other, so
+  // redirecting uses of `from` never touches them.
+  auto redirect = [&](Value from, Value to) {
+    from.replaceUsesWithIf(
+        to, [&](OpOperand &use) { return isAfter(use.getOwner(), insert); });
   };
-  interior = b.create<tensor::ExtractSliceOp>(
+  Value current = b.create<tensor::ExtractSliceOp>(
       insert.getLoc(), insert.getSourceType(), insert.getResult(),
       insert.getMixedOffsets(), insert.getMixedSizes(),
       insert.getMixedStrides());
-  SmallVector<Operation *> made = {interior.getDefiningOp()};
-  redirect(insert.getSource(), [&] { return interior; });
+  SmallVector<Operation *> made = {current.getDefiningOp()};
+  redirect(insert.getSource(), current);
   // Innermost reshape first: each applies to the previous one's result.
-  Value current = interior;
   for (Operation *reshape : llvm::reverse(reshapes)) {
     IRMapping map;
     map.map(reshape->getOperand(0), current);
     made.push_back(b.clone(*reshape, map));
     current = made.back()->getResult(0);
-    redirect(reshape->getResult(0), [&] { return current; });
+    redirect(reshape->getResult(0), current);
   }
   for (Operation *op : llvm::reverse(made))
     if (op->use_empty())
@@ -314,17 +297,13 @@ void readInteriorAfter(tensor::InsertSliceOp insert,
 /// copy reads them once.
 bool readLaterByReduction(Value source, ArrayRef<Operation *> reshapes,
                           Operation *at) {
-  Block *block = at->getBlock();
   SmallVector<Value> values = {source};
   for (Operation *reshape : reshapes)
     values.push_back(reshape->getResult(0));
   for (Value v : values)
     for (Operation *user : v.getUsers()) {
-      Operation *owner = block->findAncestorOpInBlock(*user);
-      if (!owner || !at->isBeforeInBlock(owner))
-        continue;
       auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
-      if (linalgOp && linalgOp.getNumReductionLoops() > 0)
+      if (linalgOp && linalgOp.getNumReductionLoops() > 0 && isAfter(user, at))
         return true;
     }
   return false;
