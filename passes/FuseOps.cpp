@@ -33,6 +33,14 @@ Location withFusionGroup(Location loc, int64_t id, StringRef kind) {
   return FusedLoc::get(ctx, {loc}, meta);
 }
 
+Location withoutFusionGroup(Location loc) {
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    if (auto meta = dyn_cast_or_null<DictionaryAttr>(fused.getMetadata()))
+      if (meta.contains(kMetadataKey) && fused.getLocations().size() == 1)
+        return fused.getLocations().front();
+  return loc;
+}
+
 std::optional<FusionGroup> fusionGroupOf(Location loc) {
   auto fused = dyn_cast<FusedLoc>(loc);
   if (!fused)

@@ -24,6 +24,11 @@ struct FusionGroup {
 mlir::Location withFusionGroup(mlir::Location loc, int64_t id,
                                llvm::StringRef kind);
 
+/// `loc` without any group: for an op a lowering adds beside a grouped one
+/// that must stay out of the group's tile loops (it would be recomputed per
+/// tile).
+mlir::Location withoutFusionGroup(mlir::Location loc);
+
 /// The group an op (or a location) belongs to, if any.
 std::optional<FusionGroup> fusionGroupOf(mlir::Location loc);
 inline std::optional<FusionGroup> fusionGroupOf(mlir::Operation *op) {

@@ -7,6 +7,7 @@
 // window access.
 #include "ir/LatheOps.h"
 #include "ir/ShapeInference.h"
+#include "passes/FusionGroups.h"
 #include "passes/LoweringUtils.h"
 
 using namespace mlir;
@@ -103,6 +104,39 @@ SmallVector<AffineExpr> windowExprs(MLIRContext *ctx, unsigned firstOut,
   return exprs;
 }
 
+/// A convolution strided along its last spatial dim would read every
+/// `stride`-th input element there, and its vector loads along the output's
+/// last dim would be gathers, which cores without fast gathers (Zen 3) split
+/// into scalar loads. The padded input `x` (last dim `phases * width`) is
+/// copied once into its phases instead, x'[.., p, j] = x[.., j * phases + p],
+/// and the window `o * s + k * d` reads x'[.., (k * d) mod s,
+/// o + (k * d) floordiv s]: contiguous along o.
+Value splitPhases(OpBuilder &b, Location loc, Value x, int64_t phases) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  int64_t width = shape.back() / phases;
+  shape.back() = phases;
+  shape.push_back(width);
+  auto outType = RankedTensorType::get(shape, type.getElementType());
+  SmallVector<AffineExpr> in;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    in.push_back(getAffineDimExpr(i, ctx));
+  in.push_back(getAffineDimExpr(rank, ctx) * phases +
+               getAffineDimExpr(rank - 1, ctx));
+  return b
+      .create<linalg::GenericOp>(
+          loc, outType, x, ValueRange{emptyTensor(b, loc, outType)},
+          ArrayRef<AffineMap>{AffineMap::get(rank + 1, 0, in, ctx),
+                              AffineMap::getMultiDimIdentityMap(rank + 1, ctx)},
+          iterators(rank + 1),
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            nb.create<linalg::YieldOp>(l, a[0]);
+          })
+      .getResult(0);
+}
+
 struct ConvLowering : OpConversionPattern<ConvOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -120,8 +154,35 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     ArrayRef<int64_t> pads = op.getPads();
     SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
 
-    Value x = padSpatial(rewriter, loc, adaptor.getInput(), pads.take_front(s),
-                         pads.drop_front(s), floatAttr(et, 0.0));
+    // Strided along the last dim: the padded width becomes phases x
+    // `width`, where `width` holds every window's reads in each phase.
+    SmallVector<int64_t> low(pads.take_front(s)), high(pads.drop_front(s));
+    Value input = adaptor.getInput();
+    int64_t stride = op.getStrides().back(),
+            dilation = op.getDilations().back();
+    int64_t inWidth = inType.getShape().back();
+    int64_t width =
+        outType.getShape().back() +
+        (kernel.back() - 1) * dilation / std::max<int64_t>(stride, 1);
+    int64_t extra = width * stride - inWidth - low.back();
+    bool phased = stride > 1 && inWidth + std::min<int64_t>(extra, 0) > 0;
+    if (phased && extra < 0) {
+      // Columns past the last window are never read.
+      auto rank = inType.getRank();
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)), sizes,
+          strides(rank, rewriter.getIndexAttr(1));
+      for (int64_t i = 0; i < rank; ++i)
+        sizes.push_back(rewriter.getIndexAttr(inType.getDimSize(i)));
+      sizes.back() = rewriter.getIndexAttr(inWidth + extra);
+      input = rewriter.create<tensor::ExtractSliceOp>(loc, input, offsets,
+                                                      sizes, strides);
+      high.back() = 0;
+    } else if (phased) {
+      high.back() = extra;
+    }
+    Value x = padSpatial(rewriter, loc, input, low, high, floatAttr(et, 0.0));
+    if (phased)
+      x = splitPhases(rewriter, withoutFusionGroup(loc), x, stride);
     x = splitDim(rewriter, loc, x, 1, groups); // N G Cg P...
     Value w =
         splitDim(rewriter, loc, adaptor.getWeight(), 0, groups); // G Fg Cg K...
@@ -141,6 +202,11 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     SmallVector<AffineExpr> xExprs = {d(0), d(1), d(cDim)};
     xExprs.append(
         windowExprs(ctx, oFirst, kFirst, op.getStrides(), op.getDilations()));
+    if (phased) {
+      AffineExpr k = d(kFirst + s - 1) * dilation;
+      xExprs.back() = k % stride;
+      xExprs.push_back(d(oFirst + s - 1) + k.floorDiv(stride));
+    }
     SmallVector<AffineExpr> wExprs = {d(1), d(2), d(cDim)};
     SmallVector<AffineExpr> outExprs = {d(0), d(1), d(2)};
     for (int64_t i = 0; i < s; ++i) {

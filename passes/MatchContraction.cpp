@@ -36,16 +36,40 @@ VectorTarget hostVectorTarget() {
 
 namespace {
 
-/// Whether `e` is built from loop dims and constants with + and * only (a
-/// convolution window `o * stride + k * dilation`, a flipped kernel).
+/// Whether `e` is built from loop dims and constants with + and *, and mod
+/// or floordiv by a positive constant (a convolution window `o * stride +
+/// k * dilation`, a flipped kernel, a strided window read from the input's
+/// phases: `(k * d) mod s` and `o + (k * d) floordiv s`).
 bool isLinear(AffineExpr e) {
   if (isa<AffineDimExpr, AffineConstantExpr>(e))
     return true;
   auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-  return bin &&
-         (e.getKind() == AffineExprKind::Add ||
-          e.getKind() == AffineExprKind::Mul) &&
-         isLinear(bin.getLHS()) && isLinear(bin.getRHS());
+  if (!bin)
+    return false;
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+  case AffineExprKind::Mul:
+    return isLinear(bin.getLHS()) && isLinear(bin.getRHS());
+  case AffineExprKind::Mod:
+  case AffineExprKind::FloorDiv: {
+    auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+    return c && c.getValue() > 0 && isLinear(bin.getLHS());
+  }
+  default:
+    return false;
+  }
+}
+
+/// Whether loop `dim` appears in `e` outside every mod and floordiv (so that
+/// `e` moves by a fixed step per step of `dim`).
+bool linearIn(AffineExpr e, unsigned dim) {
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return true;
+  if (e.getKind() == AffineExprKind::Mod ||
+      e.getKind() == AffineExprKind::FloorDiv)
+    return !e.isFunctionOfDim(dim);
+  return linearIn(bin.getLHS(), dim) && linearIn(bin.getRHS(), dim);
 }
 
 /// The coefficient of loop `dim` in the linear expression `e`.
@@ -77,7 +101,7 @@ int64_t stepAlong(Value v, AffineMap map, unsigned dim) {
   for (AffineExpr e : map.getResults().drop_back())
     if (e.isFunctionOfDim(dim))
       return 0;
-  return isLinear(last)
+  return isLinear(last) && linearIn(last, dim)
              ? std::max<int64_t>(0, coefficient(last, dim, map.getNumDims()))
              : 0;
 }
@@ -310,7 +334,7 @@ bool looksLikeContraction(linalg::LinalgOp op) {
   for (AffineMap map : op.getIndexingMapsArray())
     for (AffineExpr e : map.getResults())
       if (!isLinear(e))
-        return false; // a modulo or division: not a product of operands
+        return false; // not a product of operands read in place
   bool product = false;
   op->getRegion(0).walk([&](Operation *inner) {
     product |= isa<arith::MulFOp, arith::MulIOp>(inner);

@@ -246,7 +246,7 @@ private:
     return out;
   }
 
-  /// A linear index expression (the matcher checked isLinear) in arith.
+  /// An index expression (the matcher checked isLinear) in arith.
   Value evaluate(AffineExpr e, ArrayRef<Value> ivs) {
     if (auto d = dyn_cast<AffineDimExpr>(e))
       return ivs[d.getPosition()];
@@ -254,9 +254,17 @@ private:
       return idx(k.getValue());
     auto bin = cast<AffineBinaryOpExpr>(e);
     Value l = evaluate(bin.getLHS(), ivs), r = evaluate(bin.getRHS(), ivs);
-    if (e.getKind() == AffineExprKind::Add)
+    // Indices are never negative: mod and floordiv are unsigned.
+    switch (e.getKind()) {
+    case AffineExprKind::Add:
       return b.create<arith::AddIOp>(loc, l, r);
-    return b.create<arith::MulIOp>(loc, l, r);
+    case AffineExprKind::Mod:
+      return b.create<arith::RemUIOp>(loc, l, r);
+    case AffineExprKind::FloorDiv:
+      return b.create<arith::DivUIOp>(loc, l, r);
+    default:
+      return b.create<arith::MulIOp>(loc, l, r);
+    }
   }
 
   /// Nested loops over every reduction dim carrying `acc`; `step` gives

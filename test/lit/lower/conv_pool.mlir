@@ -5,19 +5,26 @@
 // CHECK-DAG: #[[W11:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, 1, d4, 1)>
 // CHECK-DAG: #[[G:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d4)>
 // Window access o * stride + k * dilation; groups are an explicit loop (d1).
+// Strided along the last dim, the input is read from its phases
+// x'[.., p, j] = x[.., j * s + p]: the window's last index becomes
+// ((k * d) mod s, o + (k * d) floordiv s), contiguous along o.
 // CHECK-DAG: #[[BIAS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2)>
-// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 * 2 + d6, d4 * 2 + d7)>
+// CHECK-DAG: #[[PHASE:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4 * 2 + d3)>
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 * 2 + d6, d7 mod 2, d4 + d7 floordiv 2)>
 // CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>
 // CHECK-DAG: #[[PX:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
 // Transposed convolution: the begin pad shifts the window, the kernel is
 // read flipped.
 // CHECK-DAG: #[[CTX:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6 + 1, d4 + d7)>
 // CHECK-DAG: #[[CTW:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d2, -d6 + 2, -d7 + 2)>
-// CHECK-DAG: #[[DIL:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4, d3 * 3 + d5 * 2)>
+// CHECK-DAG: #[[PHASE3:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3 * 3 + d2)>
+// CHECK-DAG: #[[DIL:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4, (d5 * 2) mod 3, d3 + (d5 * 2) floordiv 3)>
 
+// The padded width becomes 2 phases x 4 (o + k floordiv 2 < 3 + 1).
 // CHECK-LABEL: func.func @conv_grouped
-// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
-// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4]] output_shape [1, 2, 2, 7, 7]
+// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 2]
+// CHECK: linalg.generic {indexing_maps = [#[[PHASE]], #{{.*}}]{{.*}} ins(%{{.*}} : tensor<1x4x7x8xf32>) outs(%{{.*}} : tensor<1x4x7x2x4xf32>)
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4], [5]] output_shape [1, 2, 2, 7, 2, 4]
 // CHECK: tensor.expand_shape %arg1 {{\[\[}}0, 1], [2], [3], [4]] output_shape [2, 3, 2, 3, 3]
 // CHECK: linalg.generic {indexing_maps = [#[[BIAS]], #{{.*}}]
 // CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
@@ -29,8 +36,12 @@ func.func @conv_grouped(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>, %b: te
   return %0 : tensor<1x6x3x3xf32>
 }
 
+// 3 phases x 3 cover every read (index <= 8): the last input element is
+// never read and is sliced off.
 // CHECK-LABEL: func.func @conv1d_dilated
 // CHECK-NOT: tensor.pad
+// CHECK: tensor.extract_slice %arg0[0, 0, 0] [1, 1, 9] [1, 1, 1]
+// CHECK: linalg.generic {indexing_maps = [#[[PHASE3]], #{{.*}}]{{.*}} outs(%{{.*}} : tensor<1x1x3x3xf32>)
 // CHECK: linalg.generic {indexing_maps = [#[[DIL]]
 func.func @conv1d_dilated(%x: tensor<1x1x10xf32>, %w: tensor<1x1x2xf32>) -> tensor<1x1x3xf32> {
   %0 = lathe.conv %x, %w {strides = array<i64: 3>, dilations = array<i64: 2>, pads = array<i64: 0, 0>, group = 1} : (tensor<1x1x10xf32>, tensor<1x1x2xf32>) -> tensor<1x1x3xf32>

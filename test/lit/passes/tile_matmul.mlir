@@ -215,6 +215,39 @@ func.func @conv_stride2(%x: memref<1x1x3x9x9xf32>, %w: memref<1x2x3x3x3xf32>, %y
 
 // -----
 
+// The same convolution read from its input's phases (lathe-lower-to-linalg
+// splits a strided last dim: x'[.., p, j] = x[.., j * 2 + p]): the window's
+// last two indices are (kw mod 2, ow + kw floordiv 2), so its vectors are
+// contiguous loads, no gather.
+#px = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (n, g, c, oh * 2 + kh, kw mod 2, ow + kw floordiv 2)>
+#pw = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (g, f, c, kh, kw)>
+#py = affine_map<(n, g, f, oh, ow, c, kh, kw) -> (n, g, f, oh, ow)>
+// CHECK-LABEL: func.func @conv_phases(
+// CHECK-SAME: %[[X:.*]]: memref<1x1x3x9x2x5xf32>, %[[W:.*]]: memref<1x2x3x3x3xf32>, %[[Y:.*]]: memref<1x1x2x4x4xf32>)
+// CHECK-NOT: vector.gather
+// CHECK: vector.maskedload %[[Y]]
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: scf.for %[[KW:.*]] = {{.*}} iter_args
+// CHECK-DAG: %[[PHASE:.*]] = arith.remui %[[KW]], %c2{{.*}}
+// CHECK-DAG: %[[SHIFT:.*]] = arith.divui %[[KW]], %c2{{.*}}
+// CHECK-DAG: %[[COL:.*]] = arith.addi %{{.*}}, %[[SHIFT]]
+// CHECK: vector.maskedload %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[PHASE]], %[[COL]]]
+// CHECK-NOT: vector.gather
+// CHECK: vector.maskedstore %[[Y]]
+func.func @conv_phases(%x: memref<1x1x3x9x2x5xf32>, %w: memref<1x2x3x3x3xf32>, %y: memref<1x1x2x4x4xf32>) {
+  linalg.generic {indexing_maps = [#px, #pw, #py], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x1x3x9x2x5xf32>, memref<1x2x3x3x3xf32>) outs(%y : memref<1x1x2x4x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // A convolution's dW (the result is kernel-sized, the reduction runs over the
 // batch d5 and the output image d6, d7): dot products along d7. A and B are
 // 836 KiB in all, 13 KiB per batch element, so the batch is cut into blocks
