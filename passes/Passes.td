@@ -109,7 +109,9 @@ def FuseGroups : Pass<"lathe-fuse-groups", "mlir::ModuleOp"> {
     fused into their consumers when both belong to one fusion group (or
     are pieces of one ONNX node outside any group). The last op of an
     epilogue group is tiled along its parallel loops (tiles of at most
-    `tile-elements` elements) and the group's contraction and bias
+    `tile-elements` elements; a convolution's tiles take up to 16 output
+    channels times output rows, up to 8192 elements, so that
+    lathe-tile-matmul's row tiles are channels) and the group's contraction and bias
     initialisation are fused into the tile loop, so that the epilogue reads
     each tile of the contraction's result while it is in cache.
   }];
@@ -290,7 +292,9 @@ def TileMatmul : Pass<"lathe-tile-matmul", "mlir::ModuleOp"> {
     - convolutions (several reduction loops, the input read through a
       window `o * stride + k * dilation`): direct, rows = output channels,
       vectors along the output's last spatial dim (gathered when the
-      stride is > 1), the reduction a loop nest; few channels per tile:
+      stride is > 1; lathe-lower-to-linalg gives a strided Conv a phase
+      split input, read through mod and floordiv, so that it is contiguous),
+      the reduction a loop nest; few channels per tile:
       the tile also spans output rows; a kernel-sized result (dW): dot
       products along the innermost reduction loop.
     Shapes are static, so remainders are known: row tiles are balanced,

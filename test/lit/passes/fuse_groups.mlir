@@ -1,27 +1,40 @@
 // RUN: lathe-opt --lathe-fuse --lathe-lower-to-linalg --lathe-fuse-groups %s | FileCheck %s
 // RUN: lathe-opt --lathe-lower-to-linalg --lathe-fuse-groups %s | FileCheck %s --check-prefix=NOGROUPS
 
-// The epilogue's tile loop (8 channels x 32 x 32 = 8192 elements, tiles of
-// at most 4096: 4 channels at a time) computes the bias broadcast, the
-// convolution and the Relu of each tile; nothing is left outside.
+// The epilogue's tile loops (a convolution: 16 of the 32 output channels,
+// then as many output rows as keep the tile within 8192 elements: 16 of 32,
+// the columns whole) compute the bias broadcast, the convolution and the
+// Relu of each tile; nothing is left outside.
 // CHECK-LABEL: func.func @epilogue
 // CHECK-NOT: linalg.generic
-// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
 // CHECK-NOT: scf.for
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]
 // CHECK: linalg.generic {{.*}}"reduction", "reduction", "reduction"
 // CHECK: arith.maximumf
-// CHECK: tensor.insert_slice {{.*}} into {{.*}}[0, 0, %{{.*}}, 0, 0] [1, 1, 4, 32, 32]
+// CHECK: tensor.insert_slice {{.*}} into {{.*}}[0, 0, %{{.*}}, %{{.*}}, 0] [1, 1, 16, 16, 32]
 // CHECK: return
 // Without groups, nothing is fused or tiled.
 // NOGROUPS-LABEL: func.func @epilogue
 // NOGROUPS-NOT: scf.for
 // NOGROUPS-COUNT-3: linalg.generic
 // NOGROUPS-NOT: scf.for
-func.func @epilogue(%x: tensor<1x2x32x32xf32>, %w: tensor<8x2x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x32x32xf32> {
-  %0 = lathe.conv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, group = 1} : (tensor<1x2x32x32xf32>, tensor<8x2x3x3xf32>, tensor<8xf32>) -> tensor<1x8x32x32xf32>
-  %1 = lathe.relu %0 : (tensor<1x8x32x32xf32>) -> tensor<1x8x32x32xf32>
-  return %1 : tensor<1x8x32x32xf32>
+func.func @epilogue(%x: tensor<1x2x32x32xf32>, %w: tensor<32x2x3x3xf32>, %b: tensor<32xf32>) -> tensor<1x32x32x32xf32> {
+  %0 = lathe.conv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, group = 1} : (tensor<1x2x32x32xf32>, tensor<32x2x3x3xf32>, tensor<32xf32>) -> tensor<1x32x32x32xf32>
+  %1 = lathe.relu %0 : (tensor<1x32x32x32xf32>) -> tensor<1x32x32x32xf32>
+  return %1 : tensor<1x32x32x32xf32>
+}
+
+// A matmul's epilogue keeps whole rows: 4096 / 512 = 8 rows of 64 per tile.
+// CHECK-LABEL: func.func @gemm_epilogue
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c8
+// CHECK-NOT: scf.for
+// CHECK: tensor.insert_slice {{.*}} [8, 512] [1, 1]
+func.func @gemm_epilogue(%x: tensor<64x256xf32>, %w: tensor<512x256xf32>, %b: tensor<512xf32>) -> tensor<64x512xf32> {
+  %0 = lathe.gemm %x, %w, %b {alpha = 1.0 : f32, beta = 1.0 : f32, transA = false, transB = true} : (tensor<64x256xf32>, tensor<512x256xf32>, tensor<512xf32>) -> tensor<64x512xf32>
+  %1 = lathe.relu %0 : (tensor<64x512xf32>) -> tensor<64x512xf32>
+  return %1 : tensor<64x512xf32>
 }
 
 // An elementwise group becomes one loop nest; the value the group returns
