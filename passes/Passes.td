@@ -357,7 +357,9 @@ def VectorizeElementwise : Pass<"lathe-vectorize-elementwise", "mlir::ModuleOp">
     applied to vectors, one vector store. LLVM's loop vectoriser leaves
     many of these scalar, as every buffer is a view of the one arena and it
     cannot prove the output apart from the inputs. Inner dims shorter than
-    a vector are left alone.
+    a vector are left alone. The copy of a strided convolution's input into
+    its phases (out[.., p, j] = in[.., j * s + p]) loads s * lanes
+    contiguous elements of a row and shuffles each phase's lanes apart.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "0",

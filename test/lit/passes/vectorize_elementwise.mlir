@@ -98,3 +98,35 @@ func.func @untouched(%x: memref<4x16xf32>, %y: memref<4x16xf32>, %t: memref<16x4
   }
   return
 }
+
+// -----
+
+// A strided convolution's input split into its 2 phases (lathe-lower-to-
+// linalg), out[c, p, j] = in[c, j * 2 + p] over rows of 2 x 9: one 16-lane
+// load of the row gives 8 lanes of each phase (the even and the odd lanes,
+// shuffled apart); the ninth column is copied element by element.
+#in = affine_map<(d0, d1, d2) -> (d0, d2 * 2 + d1)>
+#out = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @phases(
+// CHECK-SAME: %[[X:.*]]: memref<3x18xf32>, %[[Y:.*]]: memref<3x2x9xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[C:.*]] = %{{.*}} to %c3{{.*}} step %c1
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c8{{.*}} step %c8
+// CHECK: %[[POS:.*]] = arith.muli %[[J]], %c2
+// CHECK: %[[ROW:.*]] = vector.load %[[X]][%[[C]], %[[POS]]] : memref<3x18xf32>, vector<16xf32>
+// CHECK: %[[EVEN:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [0, 2, 4, 6, 8, 10, 12, 14]
+// CHECK: vector.store %[[EVEN]], %[[Y]][%[[C]], %{{.*}}, %[[J]]]
+// CHECK: %[[ODD:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [1, 3, 5, 7, 9, 11, 13, 15]
+// CHECK: vector.store %[[ODD]], %[[Y]][%[[C]], %{{.*}}, %[[J]]]
+// CHECK: scf.for %{{.*}} = %c8{{.*}} to %c9{{.*}} step %c1
+// CHECK: scf.for
+// CHECK: memref.load %[[X]]
+// CHECK: memref.store {{.*}}, %[[Y]]
+func.func @phases(%x: memref<3x18xf32>, %y: memref<3x2x9xf32>) {
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : memref<3x18xf32>) outs(%y : memref<3x2x9xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
