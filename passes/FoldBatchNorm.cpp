@@ -36,6 +36,18 @@ std::optional<Doubles> constantValues(Value v) {
     return std::nullopt;
   Doubles out;
   out.reserve(attr.getNumElements());
+  // f32 and f64 read directly: through APFloat, the 11 M weights of
+  // ResNet-18 took 2 s of its 10 s compile.
+  if (attr.getElementType().isF32()) {
+    for (float f : attr.getValues<float>())
+      out.push_back(f);
+    return out;
+  }
+  if (attr.getElementType().isF64()) {
+    for (double d : attr.getValues<double>())
+      out.push_back(d);
+    return out;
+  }
   for (APFloat f : attr.getValues<APFloat>()) {
     bool lost;
     f.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
@@ -48,6 +60,19 @@ std::optional<Doubles> constantValues(Value v) {
 /// once (to nearest even), marked as produced by folding.
 Value foldedConstant(RewriterBase &rewriter, Location loc, const Shape &shape,
                      Type elementType, ArrayRef<double> values) {
+  auto type = RankedTensorType::get(shape, elementType);
+  auto make = [&](DenseElementsAttr attr) {
+    auto op = rewriter.create<ConstantOp>(loc, attr);
+    op->setAttr("lathe.folded", rewriter.getUnitAttr());
+    return op;
+  };
+  // A double converts to float rounding to nearest even, as APFloat does.
+  if (elementType.isF32()) {
+    SmallVector<float> floats(values.begin(), values.end());
+    return make(DenseElementsAttr::get(type, ArrayRef<float>(floats)));
+  }
+  if (elementType.isF64())
+    return make(DenseElementsAttr::get(type, values));
   const llvm::fltSemantics &sem =
       cast<FloatType>(elementType).getFloatSemantics();
   SmallVector<APFloat> elements;
@@ -58,11 +83,7 @@ Value foldedConstant(RewriterBase &rewriter, Location loc, const Shape &shape,
     f.convert(sem, APFloat::rmNearestTiesToEven, &lost);
     elements.push_back(f);
   }
-  auto type = RankedTensorType::get(shape, elementType);
-  auto op =
-      rewriter.create<ConstantOp>(loc, DenseElementsAttr::get(type, elements));
-  op->setAttr("lathe.folded", rewriter.getUnitAttr());
-  return op;
+  return make(DenseElementsAttr::get(type, elements));
 }
 
 /// The per-channel affine map of a batch_norm with constant parameters.
