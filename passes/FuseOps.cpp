@@ -46,8 +46,22 @@ std::optional<FusionGroup> fusionGroupOf(Location loc) {
   if (!fused)
     return std::nullopt;
   auto meta = dyn_cast_or_null<DictionaryAttr>(fused.getMetadata());
-  if (!meta)
-    return std::nullopt;
+  if (!meta || !meta.contains(kMetadataKey)) {
+    // Rewrites that merge ops (elementwise fusion, folding a 0-d constant
+    // into the body) fuse their locations: the result belongs to the group
+    // its grouped parts agree on. A Clip's max and min merged this way had
+    // lost their epilogue, which then ran as a kernel of its own.
+    std::optional<FusionGroup> found;
+    for (Location part : fused.getLocations()) {
+      std::optional<FusionGroup> g = fusionGroupOf(part);
+      if (!g)
+        continue;
+      if (found && found->id != g->id)
+        return std::nullopt;
+      found = g;
+    }
+    return found;
+  }
   auto id = meta.getAs<IntegerAttr>(kMetadataKey);
   auto kind = meta.getAs<StringAttr>("lathe.fusion_kind");
   if (!id || !kind)

@@ -37,6 +37,29 @@ func.func @gemm_epilogue(%x: tensor<64x256xf32>, %w: tensor<512x256xf32>, %b: te
   return %1 : tensor<64x512xf32>
 }
 
+// A Clip epilogue is two ops (max and min with 0-d bounds) that fuse into
+// one generic before tiling; the fused op keeps the group (its location
+// fuses the parts' grouped locations), so the grouped Conv's collapse moves
+// past it and the tile loop computes the depthwise conv and the Clip of 2
+// channels at a time.
+// CHECK-LABEL: func.func @clip_epilogue
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c2
+// CHECK: linalg.generic {{.*}}"reduction", "reduction", "reduction"
+// CHECK: arith.maximumf
+// CHECK-NEXT: arith.minimumf
+// CHECK: tensor.insert_slice {{.*}} [1, 2, 1, 64, 64]
+// CHECK: tensor.collapse_shape
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @clip_epilogue(%x: tensor<1x8x64x64xf32>, %w: tensor<8x1x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x64x64xf32> {
+  %lo = lathe.constant dense<0.0> : tensor<f32>
+  %hi = lathe.constant dense<6.0> : tensor<f32>
+  %0 = lathe.conv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, group = 8} : (tensor<1x8x64x64xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<1x8x64x64xf32>
+  %1 = lathe.max %0, %lo : (tensor<1x8x64x64xf32>, tensor<f32>) -> tensor<1x8x64x64xf32>
+  %2 = lathe.min %1, %hi : (tensor<1x8x64x64xf32>, tensor<f32>) -> tensor<1x8x64x64xf32>
+  return %2 : tensor<1x8x64x64xf32>
+}
+
 // An elementwise group becomes one loop nest; the value the group returns
 // and another op reads stays computed once, outside.
 // CHECK-LABEL: func.func @chains
