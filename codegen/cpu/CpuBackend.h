@@ -28,7 +28,7 @@ struct CpuTarget {
 };
 CpuTarget hostCpuTarget();
 
-/// Lowers an LLVM-dialect module to textual LLVM IR (optimised at -O3 for
+/// Lowers an LLVM-dialect module to textual LLVM IR (optimised at -O2 for
 /// the host CPU when `optimize`) or to host assembly.
 bool emitLLVMIR(mlir::ModuleOp module, bool optimize, std::string &out,
                 std::string &error);
