@@ -111,7 +111,9 @@ def FuseGroups : Pass<"lathe-fuse-groups", "mlir::ModuleOp"> {
     epilogue group is tiled along its parallel loops (tiles of at most
     `tile-elements` elements; a convolution's tiles take up to 16 output
     channels times output rows, up to 8192 elements, so that
-    lathe-tile-matmul's row tiles are channels) and the group's contraction and bias
+    lathe-tile-matmul's row tiles are channels; a matmul's 64 columns times
+    up to 32 rows, so that each tile reads its own columns of the weights)
+    and the group's contraction and bias
     initialisation are fused into the tile loop, so that the epilogue reads
     each tile of the contraction's result while it is in cache.
   }];

@@ -15,8 +15,8 @@
 // layout (B^T from Gemm transB costs one transposing copy per panel,
 // amortised over all of M); A is read one scalar per row and k, which is
 // cheap for either layout (the backward graph's dY^T X reads A^T). When M
-// is too small to amortise the copy (the 8-row tiles lathe-fuse-groups
-// makes of a batch-64 layer), a B contiguous along n is read in place
+// is too small to amortise the copy (a fused epilogue's tile of a few rows),
+// a B contiguous along n is read in place
 // ("direct"), and A B^T with both contiguous along k (nn.Linear's Gemm)
 // becomes dot products with vectors along k ("dot"). Shapes are static, so the
 // remainders are known here: the last row tile gets fewer rows (tiles are

@@ -26,11 +26,14 @@ func.func @epilogue(%x: tensor<1x2x32x32xf32>, %w: tensor<32x2x3x3xf32>, %b: ten
   return %1 : tensor<1x32x32x32xf32>
 }
 
-// A matmul's epilogue keeps whole rows: 4096 / 512 = 8 rows of 64 per tile.
+// A matmul's epilogue tiles are 32 rows x 64 columns, so that each tile
+// reads its own 64 columns of the weights (whole rows would read them all
+// in every tile).
 // CHECK-LABEL: func.func @gemm_epilogue
-// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c8
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK: scf.for %{{.*}} = %c0 to %c512 step %c64
 // CHECK-NOT: scf.for
-// CHECK: tensor.insert_slice {{.*}} [8, 512] [1, 1]
+// CHECK: tensor.insert_slice {{.*}} [32, 64] [1, 1]
 func.func @gemm_epilogue(%x: tensor<64x256xf32>, %w: tensor<512x256xf32>, %b: tensor<512xf32>) -> tensor<64x512xf32> {
   %0 = lathe.gemm %x, %w, %b {alpha = 1.0 : f32, beta = 1.0 : f32, transA = false, transB = true} : (tensor<64x256xf32>, tensor<512x256xf32>, tensor<512xf32>) -> tensor<64x512xf32>
   %1 = lathe.relu %0 : (tensor<64x512xf32>) -> tensor<64x512xf32>
