@@ -386,8 +386,9 @@ def VectorizeMaxPool : Pass<"lathe-vectorize-max-pool", "mlir::ModuleOp"> {
     the pool their maximum with the output's initial value in the generic's
     order, for the gradient the first maximum found by the generic's
     comparisons in its order, the output gradient selected at the winner
-    and zero elsewhere, interleaved back into two row stores. Other
-    windows, and rows with a window count that is not a multiple of 4,
+    and zero elsewhere, interleaved back into two row stores. The pool's
+    last step is masked when the lanes do not divide its windows; the
+    gradient needs a window count that is a multiple of 4. Other windows
     keep the scalar generic.
   }];
   let options = [

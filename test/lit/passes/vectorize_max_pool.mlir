@@ -86,3 +86,29 @@ func.func @pool_2x2(%x: memref<1x2x4x16xf32>, %w: memref<2x2xf32>, %y: memref<1x
   }
   return
 }
+
+// -----
+
+// 5 windows per row (LeNet's 10 -> 5): no whole step of 8, one masked step
+// reading the 10 inputs of each row.
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+#win = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+#y = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @pool_masked(
+// CHECK-SAME: %[[X:.*]]: memref<1x2x10x10xf32>, %[[W:.*]]: memref<2x2xf32>, %[[Y:.*]]: memref<1x2x5x5xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: %[[MASK:.*]] = vector.create_mask %c5{{.*}} : vector<8xi1>
+// CHECK: %[[WIDE:.*]] = vector.create_mask %{{.*}} : vector<16xi1>
+// CHECK: vector.maskedload %[[Y]][{{.*}}], %[[MASK]]
+// CHECK: vector.maskedload %[[X]][{{.*}}], %[[WIDE]]
+// CHECK: vector.maskedload %[[X]][{{.*}}], %[[WIDE]]
+// CHECK: vector.maskedstore %[[Y]][{{.*}}], %[[MASK]]
+func.func @pool_masked(%x: memref<1x2x10x10xf32>, %w: memref<2x2xf32>, %y: memref<1x2x5x5xf32>) {
+  linalg.generic {indexing_maps = [#x, #win, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x2x10x10xf32>, memref<2x2xf32>) outs(%y : memref<1x2x5x5xf32>) attrs = {lathe.max_pool_2x2} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.maximumf %acc, %a : f32
+    linalg.yield %m : f32
+  }
+  return
+}
