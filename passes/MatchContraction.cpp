@@ -40,7 +40,7 @@ namespace {
 /// or floordiv by a positive constant (a convolution window `o * stride +
 /// k * dilation`, a flipped kernel, a strided window read from the input's
 /// phases: `(k * d) mod s` and `o + (k * d) floordiv s`).
-bool isLinear(AffineExpr e) {
+bool isQuasiLinear(AffineExpr e) {
   if (isa<AffineDimExpr, AffineConstantExpr>(e))
     return true;
   auto bin = dyn_cast<AffineBinaryOpExpr>(e);
@@ -49,11 +49,11 @@ bool isLinear(AffineExpr e) {
   switch (e.getKind()) {
   case AffineExprKind::Add:
   case AffineExprKind::Mul:
-    return isLinear(bin.getLHS()) && isLinear(bin.getRHS());
+    return isQuasiLinear(bin.getLHS()) && isQuasiLinear(bin.getRHS());
   case AffineExprKind::Mod:
   case AffineExprKind::FloorDiv: {
     auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
-    return c && c.getValue() > 0 && isLinear(bin.getLHS());
+    return c && c.getValue() > 0 && isQuasiLinear(bin.getLHS());
   }
   default:
     return false;
@@ -101,7 +101,7 @@ int64_t stepAlong(Value v, AffineMap map, unsigned dim) {
   for (AffineExpr e : map.getResults().drop_back())
     if (e.isFunctionOfDim(dim))
       return 0;
-  return isLinear(last) && linearIn(last, dim)
+  return isQuasiLinear(last) && linearIn(last, dim)
              ? std::max<int64_t>(0, coefficient(last, dim, map.getNumDims()))
              : 0;
 }
@@ -225,7 +225,7 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, std::string &why) {
   // The factors may read through windows (convolutions); C may not.
   for (AffineMap map : maps)
     for (AffineExpr e : map.getResults())
-      if (!isLinear(e))
+      if (!isQuasiLinear(e))
         return fail("an operand is not indexed by sums of loop dims");
   AffineMap cMap = maps[numInputs];
   if (cMap.getNumResults() < 2)
@@ -333,7 +333,7 @@ bool looksLikeContraction(linalg::LinalgOp op) {
     return false;
   for (AffineMap map : op.getIndexingMapsArray())
     for (AffineExpr e : map.getResults())
-      if (!isLinear(e))
+      if (!isQuasiLinear(e))
         return false; // not a product of operands read in place
   bool product = false;
   op->getRegion(0).walk([&](Operation *inner) {

@@ -246,7 +246,7 @@ private:
     return out;
   }
 
-  /// An index expression (the matcher checked isLinear) in arith.
+  /// An index expression (the matcher checked isQuasiLinear) in arith.
   Value evaluate(AffineExpr e, ArrayRef<Value> ivs) {
     if (auto d = dyn_cast<AffineDimExpr>(e))
       return ivs[d.getPosition()];
