@@ -174,6 +174,36 @@ int64_t convSpatialDims(func::FuncOp func, int64_t id) {
   return spatial;
 }
 
+/// Whether `e` decreases along some loop dim (a flipped kernel's `2 - k`).
+bool decreases(AffineExpr e) {
+  bool found = false;
+  e.walk([&](AffineExpr sub) {
+    if (sub.getKind() != AffineExprKind::Mul)
+      return;
+    auto rhs =
+        dyn_cast<AffineConstantExpr>(cast<AffineBinaryOpExpr>(sub).getRHS());
+    found |= rhs && rhs.getValue() < 0;
+  });
+  return found;
+}
+
+/// Whether an op of group `id` reads an operand through a decreasing map
+/// (ConvTranspose's flipped kernel). Upstream's slice computation for a
+/// fused producer takes the map at the first and last index of each loop
+/// as the slice's bounds, which for a decreasing map gives a slice of one
+/// element: such a group is left untiled.
+bool readsDecreasing(func::FuncOp func, int64_t id) {
+  bool found = false;
+  func.walk([&](linalg::LinalgOp op) {
+    auto group = fusionGroupOf(op);
+    if (!group || group->id != id)
+      return;
+    for (AffineMap map : op.getIndexingMapsArray())
+      found |= llvm::any_of(map.getResults(), decreases);
+  });
+  return found;
+}
+
 struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
   using FuseGroupsBase::FuseGroupsBase;
 
@@ -224,6 +254,8 @@ struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
       if (!tileable || consumer.getNumReductionLoops() != 0)
         continue; // the contraction alone: nothing to fuse
       int64_t groupId = id;
+      if (readsDecreasing(func, groupId))
+        continue;
       scf::SCFTileAndFuseOptions options;
       rewriter.setInsertionPoint(consumer);
       int64_t spatial = convSpatialDims(func, groupId);

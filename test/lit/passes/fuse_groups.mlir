@@ -63,6 +63,20 @@ func.func @clip_epilogue(%x: tensor<1x8x64x64xf32>, %w: tensor<8x1x3x3xf32>, %b:
   return %2 : tensor<1x8x64x64xf32>
 }
 
+// A ConvTranspose reads its kernel flipped (`2 - k`): upstream's slice of a
+// fused producer would take one element of it, so its epilogue stays whole
+// (before this was checked, the tiled IR failed verification).
+// CHECK-LABEL: func.func @transpose_epilogue
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic {{.*}}"reduction", "reduction", "reduction"
+// CHECK: arith.maximumf
+// CHECK: return
+func.func @transpose_epilogue(%x: tensor<2x32x16x16xf32>, %w: tensor<32x32x3x3xf32>) -> tensor<2x32x16x16xf32> {
+  %0 = lathe.conv_transpose %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, output_padding = array<i64: 0, 0>, group = 1} : (tensor<2x32x16x16xf32>, tensor<32x32x3x3xf32>) -> tensor<2x32x16x16xf32>
+  %1 = lathe.relu %0 : (tensor<2x32x16x16xf32>) -> tensor<2x32x16x16xf32>
+  return %1 : tensor<2x32x16x16xf32>
+}
+
 // An elementwise group becomes one loop nest; the value the group returns
 // and another op reads stays computed once, outside.
 // CHECK-LABEL: func.func @chains
