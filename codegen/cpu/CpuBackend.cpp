@@ -95,6 +95,20 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module, llvm::LLVMContext &ctx,
   return llvmModule;
 }
 
+/// Assembly or object code of `m` for `tm`'s CPU, into `out`.
+bool emitFile(llvm::TargetMachine &tm, llvm::Module &m,
+              llvm::CodeGenFileType type, llvm::SmallVectorImpl<char> &out,
+              std::string &error) {
+  llvm::raw_svector_ostream os(out);
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr, type)) {
+    error = "the target cannot emit this kind of file";
+    return false;
+  }
+  pm.run(m);
+  return true;
+}
+
 } // namespace
 
 CpuTarget hostCpuTarget() {
@@ -132,14 +146,9 @@ bool emitAssembly(ModuleOp module, std::string &out, std::string &error) {
   if (!llvmModule)
     return false;
   llvm::SmallString<0> buffer;
-  llvm::raw_svector_ostream os(buffer);
-  llvm::legacy::PassManager pm;
-  if (tm->addPassesToEmitFile(pm, os, nullptr,
-                              llvm::CodeGenFileType::AssemblyFile)) {
-    error = "the target cannot emit assembly";
+  if (!emitFile(*tm, *llvmModule, llvm::CodeGenFileType::AssemblyFile, buffer,
+                error))
     return false;
-  }
-  pm.run(*llvmModule);
   out = buffer.str().str();
   return true;
 }
@@ -179,15 +188,8 @@ bool compilePartition(llvm::StringRef bitcode, const CpuTarget &target,
     error = llvm::toString(std::move(e));
     return false;
   }
-  llvm::raw_svector_ostream os(object);
-  llvm::legacy::PassManager pm;
-  if (tm->addPassesToEmitFile(pm, os, nullptr,
-                              llvm::CodeGenFileType::ObjectFile)) {
-    error = "the target cannot emit object code";
-    return false;
-  }
-  pm.run(**module);
-  return true;
+  return emitFile(*tm, **module, llvm::CodeGenFileType::ObjectFile, object,
+                  error);
 }
 
 /// Large constants (weights) of a JIT-compiled module: their bytes live
