@@ -100,6 +100,13 @@ SmallVector<OpFoldResult> epilogueTiles(OpBuilder &b, linalg::LinalgOp op,
   return tiles;
 }
 
+/// Tiles of one along the first `count` loops (none for a loop of size 1).
+void appendUnitTiles(OpBuilder &b, ArrayRef<int64_t> ranges, int64_t count,
+                     SmallVectorImpl<OpFoldResult> &tiles) {
+  for (int64_t d = 0; d < count; ++d)
+    tiles.push_back(b.getIndexAttr(ranges[d] == 1 ? 0 : 1));
+}
+
 /// Tile sizes for the epilogue of a convolution with `spatial` spatial dims
 /// (loops [.., F, R, rest...]): several output channels (F) and output rows
 /// (R) per tile, the rest whole. lathe-tile-matmul's micro-kernel makes the
@@ -116,8 +123,7 @@ SmallVector<OpFoldResult> convEpilogueTiles(OpBuilder &b, linalg::LinalgOp op,
       ranges[f] < kMinConvTileChannels)
     return epilogueTiles(b, op, budget);
   SmallVector<OpFoldResult> tiles;
-  for (int64_t d = 0; d < f; ++d)
-    tiles.push_back(b.getIndexAttr(ranges[d] == 1 ? 0 : 1));
+  appendUnitTiles(b, ranges, f, tiles);
   int64_t rest = 1;
   for (int64_t d = f + 2; d < rank; ++d)
     rest *= ranges[d];
@@ -151,27 +157,13 @@ SmallVector<OpFoldResult> matmulEpilogueTiles(OpBuilder &b, linalg::LinalgOp op,
       ranges[rank - 2] < kMinMatmulTileRows)
     return epilogueTiles(b, op, budget);
   SmallVector<OpFoldResult> tiles;
-  for (int64_t d = 0; d + 2 < rank; ++d)
-    tiles.push_back(b.getIndexAttr(ranges[d] == 1 ? 0 : 1));
+  appendUnitTiles(b, ranges, rank - 2, tiles);
   int64_t cols = dividingTile(ranges[rank - 1], kMatmulTileCols);
   int64_t rows = dividingTile(
       ranges[rank - 2], std::clamp<int64_t>(budget / cols, 1, kMatmulTileRows));
   tiles.push_back(b.getIndexAttr(rows));
   tiles.push_back(b.getIndexAttr(cols));
   return tiles;
-}
-
-/// The number of spatial dims of the convolution in epilogue group `id`
-/// (its reduction loops are the input channels and the kernel window), or
-/// 0 when the group's contraction is a matmul.
-int64_t convSpatialDims(func::FuncOp func, int64_t id) {
-  int64_t spatial = 0;
-  func.walk([&](linalg::LinalgOp op) {
-    auto group = fusionGroupOf(op);
-    if (group && group->id == id && op.getNumReductionLoops() >= 2)
-      spatial = op.getNumReductionLoops() - 1;
-  });
-  return spatial;
 }
 
 /// Whether `e` decreases along some loop dim (a flipped kernel's `2 - k`).
@@ -187,22 +179,18 @@ bool decreases(AffineExpr e) {
   return found;
 }
 
-/// Whether an op of group `id` reads an operand through a decreasing map
-/// (ConvTranspose's flipped kernel). Upstream's slice computation for a
-/// fused producer takes the map at the first and last index of each loop
-/// as the slice's bounds, which for a decreasing map gives a slice of one
-/// element: such a group is left untiled.
-bool readsDecreasing(func::FuncOp func, int64_t id) {
-  bool found = false;
-  func.walk([&](linalg::LinalgOp op) {
-    auto group = fusionGroupOf(op);
-    if (!group || group->id != id)
-      return;
-    for (AffineMap map : op.getIndexingMapsArray())
-      found |= llvm::any_of(map.getResults(), decreases);
-  });
-  return found;
-}
+/// What tiling an epilogue group needs to know of all its ops.
+struct GroupFacts {
+  /// The spatial dims of the group's convolution (its reduction loops are
+  /// the input channels and the kernel window); 0 for a matmul.
+  int64_t spatial = 0;
+  /// An op reads an operand through a decreasing map (ConvTranspose's
+  /// flipped kernel). Upstream's slice computation for a fused producer
+  /// takes the map at the first and last index of each loop as the slice's
+  /// bounds, which for a decreasing map gives a slice of one element: such
+  /// a group is left untiled.
+  bool decreasing = false;
+};
 
 struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
   using FuseGroupsBase::FuseGroupsBase;
@@ -243,9 +231,17 @@ struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
   LogicalResult tileEpilogues(func::FuncOp func) {
     // The last linalg op of each epilogue group reads the others' results.
     llvm::MapVector<int64_t, linalg::LinalgOp> last;
+    llvm::DenseMap<int64_t, GroupFacts> facts;
     func.walk([&](linalg::LinalgOp op) {
       auto group = fusionGroupOf(op);
-      if (group && group->kind == "epilogue" && op->getNumResults() == 1)
+      if (!group)
+        return;
+      GroupFacts &f = facts[group->id];
+      if (op.getNumReductionLoops() >= 2)
+        f.spatial = op.getNumReductionLoops() - 1;
+      for (AffineMap map : op.getIndexingMapsArray())
+        f.decreasing |= llvm::any_of(map.getResults(), decreases);
+      if (group->kind == "epilogue" && op->getNumResults() == 1)
         last[group->id] = op;
     });
     IRRewriter rewriter(&getContext());
@@ -254,11 +250,11 @@ struct FuseGroupsPass : impl::FuseGroupsBase<FuseGroupsPass> {
       if (!tileable || consumer.getNumReductionLoops() != 0)
         continue; // the contraction alone: nothing to fuse
       int64_t groupId = id;
-      if (readsDecreasing(func, groupId))
+      if (facts[groupId].decreasing)
         continue;
       scf::SCFTileAndFuseOptions options;
       rewriter.setInsertionPoint(consumer);
-      int64_t spatial = convSpatialDims(func, groupId);
+      int64_t spatial = facts[groupId].spatial;
       options.tilingOptions.setTileSizes(
           spatial ? convEpilogueTiles(rewriter, consumer, spatial,
                                       kConvTileElements)

@@ -20,25 +20,22 @@ namespace lathe {
 
 static constexpr llvm::StringLiteral kMetadataKey = "lathe.fusion_group";
 
-Location withFusionGroup(Location loc, int64_t id, StringRef kind) {
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    if (auto meta = dyn_cast_or_null<DictionaryAttr>(fused.getMetadata()))
-      if (meta.contains(kMetadataKey) && fused.getLocations().size() == 1)
-        loc = fused.getLocations().front();
-  MLIRContext *ctx = loc.getContext();
-  Builder b(ctx);
-  auto meta = b.getDictionaryAttr(
-      {b.getNamedAttr(kMetadataKey, b.getI64IntegerAttr(id)),
-       b.getNamedAttr("lathe.fusion_kind", b.getStringAttr(kind))});
-  return FusedLoc::get(ctx, {loc}, meta);
-}
-
 Location withoutFusionGroup(Location loc) {
   if (auto fused = dyn_cast<FusedLoc>(loc))
     if (auto meta = dyn_cast_or_null<DictionaryAttr>(fused.getMetadata()))
       if (meta.contains(kMetadataKey) && fused.getLocations().size() == 1)
         return fused.getLocations().front();
   return loc;
+}
+
+Location withFusionGroup(Location loc, int64_t id, StringRef kind) {
+  loc = withoutFusionGroup(loc);
+  MLIRContext *ctx = loc.getContext();
+  Builder b(ctx);
+  auto meta = b.getDictionaryAttr(
+      {b.getNamedAttr(kMetadataKey, b.getI64IntegerAttr(id)),
+       b.getNamedAttr("lathe.fusion_kind", b.getStringAttr(kind))});
+  return FusedLoc::get(ctx, {loc}, meta);
 }
 
 std::optional<FusionGroup> fusionGroupOf(Location loc) {

@@ -169,7 +169,8 @@ unsigned codegenThreads(const llvm::Module &m) {
 
 /// Optimises (-O2) and compiles one partition, given as bitcode, to an
 /// object file in memory, in a context of its own (LLVM contexts are not
-/// shared across threads).
+/// shared across threads). Its functions carry the target attributes
+/// `translate` set before the split.
 bool compilePartition(llvm::StringRef bitcode, const CpuTarget &target,
                       llvm::SmallVectorImpl<char> &object, std::string &error) {
   llvm::LLVMContext ctx;
@@ -182,7 +183,6 @@ bool compilePartition(llvm::StringRef bitcode, const CpuTarget &target,
   auto tm = createTargetMachine(target, error);
   if (!tm)
     return false;
-  setTargetAttributes(**module, *tm);
   if (llvm::Error e =
           makeOptimizingTransformer(kOptLevel, 0, tm.get())(module->get())) {
     error = llvm::toString(std::move(e));
