@@ -7,8 +7,10 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 
@@ -23,6 +25,22 @@ struct PrepareBufferizationPass
     : impl::PrepareBufferizationBase<PrepareBufferizationPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    // CSE merges equal tensor.empty ops: two layers' results, or a tile's
+    // scratch (a slice of the empty) and its loop's destination. Empty-
+    // tensor elimination then gives all of them the buffer of the first
+    // padded destination (lathe-pad-in-place), and the others are copied
+    // out of it and back. Each use gets its own tensor.empty again.
+    RewritePatternSet patterns(&getContext());
+    tensor::populateFoldTensorEmptyPatterns(patterns);
+    if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+    func.walk([](tensor::EmptyOp empty) {
+      for (OpOperand &use :
+           llvm::make_early_inc_range(llvm::drop_begin(empty->getUses()))) {
+        OpBuilder b(empty);
+        use.set(b.clone(*empty)->getResult(0));
+      }
+    });
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       if (isa<TensorType>(func.getArgument(i).getType()))
         func.setArgAttr(i, "bufferization.writable",

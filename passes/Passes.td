@@ -151,6 +151,13 @@ def PrepareBufferization : Pass<"lathe-prepare-bufferization", "mlir::func::Func
     Outputs are written into caller-owned buffers, so such a result must be
     a copy; making the copy explicit on tensors (`linalg.copy` into
     `tensor.empty`) keeps the out-param conversion simple.
+
+    CSE merges equal `tensor.empty` ops: the destinations of two layers of
+    one shape, or a tiled loop's destination and its tiles' scratch (a
+    slice of the same empty). Empty-tensor elimination would then hand one
+    padded buffer (`lathe-pad-in-place`) to all of them, and bufferization
+    copies the others out and back. Slices of a `tensor.empty` become
+    empties of their own, and every other use of a shared one gets a clone.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
