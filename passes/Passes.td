@@ -102,6 +102,38 @@ def FuseOps : Pass<"lathe-fuse", "mlir::ModuleOp"> {
   }];
 }
 
+def TransposeWeights : Pass<"lathe-transpose-weights", "mlir::ModuleOp"> {
+  let summary = "Store a contraction's constant W of W^T along the output's columns";
+  let description = [{
+    Runs on linalg on tensors, after lowering. A contraction
+    `C[.., n] += A[.., k] * W[n, k]` (Gemm with transB, so every
+    `nn.Linear`; MatMul by a transposed constant; the input and recurrent
+    products of RNN, GRU and LSTM) whose W is a constant, or a static slice
+    of one, reads a transposed copy of the constant, `W'[k, n]`, made at
+    compile time. lathe-tile-matmul then reads W' along n, as it reads
+    every other right-hand factor: with W contiguous along k it takes dot
+    products (a horizontal reduction per output) or transposes W into its
+    panel on every call. A product with fewer than `min-rows` rows of A
+    (a matrix-vector product) keeps W as it is: it reads W once either way,
+    and its dot products stream W contiguously.
+
+    ```mlir
+    %w = arith.constant dense<...> : tensor<512x128xf32>
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (n, k), (m, n, k) -> (m, n)], ...}
+        ins(%a, %w : tensor<16x128xf32>, tensor<512x128xf32>) ...
+    // becomes
+    %wt = arith.constant dense<...> : tensor<128x512xf32>
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (k, n), (m, n, k) -> (m, n)], ...}
+        ins(%a, %wt : tensor<16x128xf32>, tensor<128x512xf32>) ...
+    ```
+  }];
+  let options = [
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"2",
+           "Transpose only for products with at least this many rows of A">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def FuseGroups : Pass<"lathe-fuse-groups", "mlir::ModuleOp"> {
   let summary = "Fuse the linalg ops of each fusion group into one loop nest";
   let description = [{

@@ -53,6 +53,7 @@ void buildPipeline(PassManager &pm, PipelineStage stage,
 
   pm.addPass(createLowerLatheToLinalg());
   if (options.optLevel > 0) {
+    pm.addPass(createTransposeWeights());
     pm.addPass(createFuseGroups());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

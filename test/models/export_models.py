@@ -39,6 +39,9 @@ Models (fixed seeds, so every run writes the same numbers):
                for cnn: after Conv without bias, a depthwise Conv, a grouped
                ConvTranspose, a Relu (a lone BN), Gemm and a 2-D MatMul; input "x"
                2x3x8x8, output "y" 2x5
+  recurrent    bidirectional LSTM 16 -> 24, GRU 48 -> 20 (linear_before_reset), Linear
+               20 -> 6, their weights constants: input "x" 7x5x16 (seq, batch, features),
+               output "y" 7x5x6
 
 Every graph is checked with onnx.checker and may use only the operators the compiler
 supports (ALLOWED_OPS); the script fails otherwise.
@@ -57,7 +60,8 @@ ALLOWED_OPS = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
     "Elu", "Softmax", "LogSoftmax", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
     "BatchNormalization", "Flatten", "Reshape", "Transpose", "Concat", "Identity",
-    "Dropout", "Constant", "Clip",
+    "Dropout", "Constant", "Clip", "LSTM", "GRU", "Shape", "Gather", "Unsqueeze",
+    "Squeeze", "Expand", "ConstantOfShape", "Slice", "Cast",
 }
 
 
@@ -127,6 +131,19 @@ class MLP784(nn.Module):
 
     def forward(self, x):
         return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(16, 24, bidirectional=True)
+        self.gru = nn.GRU(48, 20)
+        self.fc = nn.Linear(20, 6)
+
+    def forward(self, x):
+        h, _ = self.lstm(x)
+        g, _ = self.gru(h)
+        return self.fc(g)
 
 
 class LeNet(nn.Module):
@@ -279,6 +296,14 @@ def main():
                  training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     if ops.count("BatchNormalization") != 6:
         raise SystemExit("bn_fold: expected 6 BatchNormalization nodes in the graph")
+
+    # (g) Recurrent layers with constant weights (lathe-transpose-weights
+    # stores W and R along the output's columns).
+    torch.manual_seed(13)
+    x = rng.standard_normal((7, 5, 16), dtype=np.float32)
+    ops = export(Recurrent(), "recurrent", x, outdir, "x", "y")
+    if "LSTM" not in ops or "GRU" not in ops:
+        raise SystemExit("recurrent: expected LSTM and GRU nodes in the graph")
 
 
 if __name__ == "__main__":

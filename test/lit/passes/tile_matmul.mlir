@@ -68,6 +68,33 @@ func.func @direct(%a: memref<8x300xf32>, %b: memref<300x20xf32>, %c: memref<8x20
 
 // -----
 
+// 20 rows (more than two row tiles) but the whole reduction in one panel
+// (k = 128 <= 256): B's 128 x 16 columns are read in place by each row tile,
+// from L1 as a packed panel would be, without the copy.
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func.func @direct_one_panel(
+// CHECK-SAME: %[[A:.*]]: memref<20x128xf32>, %[[B:.*]]: memref<128x32xf32>, %[[C:.*]]: memref<20x32xf32>)
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c32{{.*}} step %c16
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c20{{.*}} step %c5
+// CHECK: scf.for
+// CHECK-COUNT-2: vector.load %[[B]]
+// CHECK: vector.fma
+func.func @direct_one_panel(%a: memref<20x128xf32>, %b: memref<128x32xf32>, %c: memref<20x32xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<20x128xf32>, memref<128x32xf32>) outs(%c : memref<20x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // A B^T with few rows (nn.Linear's Gemm transB): dot products along k, both
 // operands read contiguously, 3x3 accumulators; k = 37 is four full vectors
 // and a masked one of 5; each sum reduced across lanes into C.
