@@ -131,10 +131,13 @@ struct TransposeWeightsPass : impl::TransposeWeightsBase<TransposeWeightsPass> {
       // A matrix-vector product (one row) reads W once either way, and its
       // dot products along k stream it contiguously.
       int64_t rows = 1;
+      bool dynamic = false;
       for (unsigned d = 0; d < ranges.size(); ++d)
-        if (d != k && aMap.isFunctionOfDim(d))
-          rows *= ranges[d];
-      if (ShapedType::isDynamic(rows) || rows < minRows)
+        if (d != k && aMap.isFunctionOfDim(d)) {
+          dynamic |= ShapedType::isDynamic(ranges[d]);
+          rows *= dynamic ? 1 : ranges[d];
+        }
+      if (dynamic || rows < minRows)
         continue;
       Value weight = op.getDpsInputOperand(w)->get();
       int64_t wRows, wCols;
