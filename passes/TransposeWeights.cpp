@@ -41,11 +41,11 @@ bool isMulAdd(linalg::GenericOp op) {
          (mul.getLhs() == b && mul.getRhs() == a);
 }
 
-/// The elements of `v` as a rank-2 constant (row-major raw bytes), when `v`
-/// is a constant or a static unit-stride slice of one; the slice may drop
-/// unit dims.
-std::optional<std::vector<char>>
-constantMatrix(Value v, int64_t &rows, int64_t &cols, unsigned &bytes) {
+/// The transpose of the rank-2 `v` (row-major raw bytes of a cols x rows
+/// matrix), when `v` is a constant or a static unit-stride slice of one; the
+/// slice may drop unit dims.
+std::optional<std::vector<char>> transposedConstant(Value v, int64_t &rows,
+                                                    int64_t &cols) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
   if (!type || type.getRank() != 2 || !type.hasStaticShape())
     return std::nullopt;
@@ -61,7 +61,7 @@ constantMatrix(Value v, int64_t &rows, int64_t &cols, unsigned &bytes) {
   unsigned bits = attr.getElementType().getIntOrFloatBitWidth();
   if (bits % 8)
     return std::nullopt;
-  bytes = bits / 8;
+  unsigned bytes = bits / 8;
   auto sourceType = cast<RankedTensorType>(attr.getType());
   int64_t rank = sourceType.getRank();
   // Where element (0, 0) is, and how far one row and one column step.
@@ -94,7 +94,7 @@ constantMatrix(Value v, int64_t &rows, int64_t &cols, unsigned &bytes) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) {
       int64_t from = attr.isSplat() ? 0 : base + r * rowStep + c * colStep;
-      std::memcpy(&out[(r * cols + c) * bytes], &raw[from * bytes], bytes);
+      std::memcpy(&out[(c * rows + r) * bytes], &raw[from * bytes], bytes);
     }
   return out;
 }
@@ -141,16 +141,10 @@ struct TransposeWeightsPass : impl::TransposeWeightsBase<TransposeWeightsPass> {
         continue;
       Value weight = op.getDpsInputOperand(w)->get();
       int64_t wRows, wCols;
-      unsigned bytes;
-      std::optional<std::vector<char>> data =
-          constantMatrix(weight, wRows, wCols, bytes);
-      if (!data)
+      std::optional<std::vector<char>> transposed =
+          transposedConstant(weight, wRows, wCols);
+      if (!transposed)
         continue;
-      std::vector<char> transposed(data->size());
-      for (int64_t r = 0; r < wRows; ++r)
-        for (int64_t c = 0; c < wCols; ++c)
-          std::memcpy(&transposed[(c * wRows + r) * bytes],
-                      &(*data)[(r * wCols + c) * bytes], bytes);
       auto type = RankedTensorType::get(
           {wCols, wRows}, cast<ShapedType>(weight.getType()).getElementType());
       OpBuilder b(op);
@@ -161,7 +155,7 @@ struct TransposeWeightsPass : impl::TransposeWeightsBase<TransposeWeightsPass> {
       b.setInsertionPointAfter(root);
       Value t = b.create<arith::ConstantOp>(
           weight.getLoc(), DenseElementsAttr::getFromRawBuffer(
-                               type, ArrayRef<char>(transposed)));
+                               type, ArrayRef<char>(*transposed)));
       op->setOperand(w, t);
       maps[w] =
           AffineMap::get(wMap.getNumDims(), 0,
